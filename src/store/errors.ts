@@ -37,6 +37,18 @@ export class RevisionGoneError extends Error {
     readonly requested: number,
     readonly oldest: number,
   ) {
-    super(`revision ${requested} is too old: the event log starts after revision ${oldest}; list again and watch from the list's resourceVersion`);
+    super(
+      `revision ${requested} is too old: the event log starts after revision ${oldest}; list again and watch from the list's resourceVersion`,
+    );
+  }
+}
+
+/** A list's `continue` token was not one the store handed out. */
+export class BadContinueTokenError extends Error {
+  override readonly name = 'BadContinueTokenError';
+  constructor(readonly token: string) {
+    super(
+      'the continue token is not valid: pass the token from the previous page unchanged, or list from the start',
+    );
   }
 }

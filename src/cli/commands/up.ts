@@ -1,0 +1,84 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { startControlPlane } from '../../server/control-plane.js';
+import { contextFilePath, saveContext } from '../context-file.js';
+import { UsageError } from '../output.js';
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port ${text}: must be 0–65535`);
+  return port;
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('Run the control plane (embedded SQLite store by default)')
+    .option('--data-dir <dir>', 'where the store, admin token and kubeconfig live', '.strata-data')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '7400')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--store <url>', 'store URL (default: SQLite file in the data dir); env STRATA_STORE')
+    .option('--demo', 'load the demo fleet from examples/demo (3 sites, GPU nodes, tenants, queues)')
+    .option('--log', 'log every request as JSON lines to stdout')
+    .option('--no-tls', 'serve plain HTTP (kubectl will then not send its token)')
+    .action(
+      async (opts: {
+        dataDir: string;
+        port: string;
+        host: string;
+        store?: string;
+        demo?: boolean;
+        log?: boolean;
+        tls: boolean;
+      }) => {
+        const storeUrl = opts.store ?? process.env.STRATA_STORE;
+        const plane = await startControlPlane({
+          dataDir: opts.dataDir,
+          port: parsePort(opts.port),
+          host: opts.host,
+          demo: opts.demo === true,
+          logger: opts.log === true,
+          tls: opts.tls,
+          ...(storeUrl !== undefined && { storeUrl }),
+        });
+        const configPath = contextFilePath();
+        await saveContext(configPath, 'local', {
+          server: plane.url,
+          token: plane.bootstrap.adminToken,
+          ...(plane.ca !== undefined && { ca: plane.ca }),
+        });
+        const show = (path: string) =>
+          relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
+        const lines = [
+          `Strata control plane listening on ${plane.url}`,
+          `  store        ${storeUrl ?? `sqlite ${show(`${opts.dataDir}/strata.db`)}`}`,
+          `  admin token  ${plane.bootstrap.adminTokenCreated ? 'created and ' : ''}stored in ${show(plane.bootstrap.adminTokenFile)} (mode 0600)`,
+          `  kubeconfig   ${show(plane.kubeconfigFile)}`,
+          ...(plane.caFile !== undefined ? [`  TLS CA       ${show(plane.caFile)}`] : []),
+          `  CLI context  "local" in ${configPath} (now current)`,
+        ];
+        if (plane.demo) {
+          lines.push(`  demo fleet   ${plane.demo.applied} objects applied from examples/demo`);
+          for (const failure of plane.demo.failed) lines.push(`  demo error   ${failure}`);
+        }
+        lines.push(
+          '',
+          'Try:',
+          '  npx strata get nodes',
+          `  kubectl --kubeconfig ${show(plane.kubeconfigFile)} get nodes`,
+          '  npx strata audit verify',
+          '',
+          'Stop with Ctrl-C.',
+        );
+        console.log(lines.join('\n'));
+        const stop = async (signal: string) => {
+          console.log(`\n${signal}: stopping`);
+          await plane.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', () => void stop('SIGINT'));
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+      },
+    );
+}

@@ -1,0 +1,28 @@
+import { type Kysely, type MigrationProvider, Migrator } from 'kysely';
+import type { Database } from '../schema.js';
+import type { SqlDialect } from '../sql-dialect.js';
+import { initialMigration } from './001-initial.js';
+
+/**
+ * Every migration, in code so that the built package needs no migration
+ * folder at run time. Names sort in the order they run; never rename or
+ * edit one that has shipped, add the next instead.
+ */
+export function migrationProvider(dialect: Pick<SqlDialect, 'int64Type'>): MigrationProvider {
+  return {
+    getMigrations: async () => ({
+      '001-initial': initialMigration(dialect),
+    }),
+  };
+}
+
+/** Brings the schema up to date; throws the failing migration's error. */
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  dialect: Pick<SqlDialect, 'int64Type'>,
+): Promise<void> {
+  const { error } = await new Migrator({ db, provider: migrationProvider(dialect) }).migrateToLatest();
+  if (error !== undefined) {
+    throw error instanceof Error ? error : new Error(`store migration failed: ${String(error)}`);
+  }
+}
