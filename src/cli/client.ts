@@ -67,15 +67,32 @@ export class StrataClient {
         resolve,
       );
       req.on('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          new UnreachableError(
-            `cannot reach the Strata server at ${this.connection.server} (${error.code ?? error.message}); is \`strata up\` running? (set --server or STRATA_SERVER to point elsewhere)`,
-          ),
-        ),
+        reject(connectionError(this.connection.server, error)),
       );
       req.end(payload);
     });
   }
+}
+
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function connectionError(server: string, error: NodeJS.ErrnoException): UnreachableError {
+  const code = error.code ?? error.message;
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return new UnreachableError(
+      `the TLS certificate of ${server} is not trusted (${code}); pass --ca-file <data-dir>/tls/ca.crt (or STRATA_CA_FILE), or use the context \`strata up\` saved`,
+    );
+  }
+  return new UnreachableError(
+    `cannot reach the Strata server at ${server} (${code}); is \`strata up\` running? (set --server or STRATA_SERVER to point elsewhere)`,
+  );
 }
 
 function readAll(response: IncomingMessage): Promise<string> {

@@ -39,11 +39,13 @@ import type { FieldIssue } from './validation.js';
 export type KindScope = 'cluster' | 'project';
 
 /**
- * Whether objects of a kind belong to a tenant: `none` (shared fleet and platform objects),
- * `required`, `optional` (platform-wide when absent), `self` (a Tenant belongs to itself),
- * or `project` (derived from the object's project).
+ * Whether objects of a kind belong to a tenant: `none` (shared fleet and platform objects,
+ * readable from inside every tenant), `required`, `optional` (shared when absent),
+ * `optional-private` (without a tenant only cluster-wide subjects see it: cluster role
+ * bindings, cluster tokens), `self` (a Tenant belongs to itself), or `project` (derived
+ * from the object's project).
  */
-export type Tenancy = 'none' | 'required' | 'optional' | 'self' | 'project';
+export type Tenancy = 'none' | 'required' | 'optional' | 'optional-private' | 'self' | 'project';
 
 export interface Column {
   readonly name: string;
@@ -242,7 +244,7 @@ export const KINDS: readonly KindDefinition[] = [
     singular: 'rolebinding',
     shortNames: ['rb'],
     scope: 'cluster',
-    tenancy: 'optional',
+    tenancy: 'optional-private',
     description: 'Grants a role to subjects cluster-wide, in a tenant, or in one project.',
     spec: roleBindingSpec,
     status: genericStatus,

@@ -25,7 +25,11 @@ export type Reason =
   | 'InternalError'
   | 'ServiceUnavailable';
 
-/** The one error shape of the API: `{code, reason, message, details: [{field, message}]}`. */
+/**
+ * The one error shape of the API: `{code, reason, message, details: [{field, message}]}`.
+ * (A Kubernetes Status has an object in `details`, so kubectl prints its own generic
+ * text for our errors rather than this message; the strata CLI prints ours.)
+ */
 export interface ErrorBody {
   readonly code: number;
   readonly reason: Reason;

@@ -469,7 +469,9 @@ export class ResourceService {
   async #checkDependents(def: KindDefinition, object: ApiObject): Promise<void> {
     const blockers: string[] = [];
     if (def.kind === 'Tenant') {
-      for (const kind of KINDS.filter((k) => k.tenancy === 'required' || k.tenancy === 'optional')) {
+      for (const kind of KINDS.filter(
+        (k) => k.tenancy === 'required' || k.tenancy === 'optional' || k.tenancy === 'optional-private',
+      )) {
         const found = await this.#store.list({ kind: kind.kind, tenant: object.metadata.name, limit: 1 });
         if (found.items.length > 0) blockers.push(`${kind.singular} ${found.items[0]!.metadata.name}`);
       }

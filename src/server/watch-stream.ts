@@ -108,7 +108,7 @@ export async function serveWatch(
     },
     (error) => {
       const api = toApiError(error) ?? new ApiError(500, 'InternalError', 'the watch failed');
-      write({ type: 'ERROR', object: { kind: 'Status', ...api.body() } });
+      write({ type: 'ERROR', object: api.body() });
       close();
     },
   );

@@ -30,6 +30,12 @@ export interface ObjectsTable {
   created_at: string;
   /** The full object as JSON; the other columns are copies for querying. */
   body: string;
+  /**
+   * objectDigest of the object, kept from when it was written: the next change's
+   * audit record needs it as beforeDigest, and re-canonicalising the stored
+   * object for it would cost as much as the rest of the write.
+   */
+  digest: string;
 }
 
 export interface EventsTable {

@@ -1,6 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { AuditInput, AuditRecord } from '../governance/audit/audit-event.js';
-import { chainRecord } from '../governance/audit/chain.js';
 import type { ApiObject, ObjectKey } from '../model/object.js';
 import type { Clock } from '../runtime/clock.js';
 import type { IdGenerator } from '../runtime/ids.js';
@@ -8,7 +7,7 @@ import { decodeContinue, encodeContinue, type ListPosition } from './continue-to
 import { RevisionGoneError } from './errors.js';
 import type { Database } from './schema.js';
 import type { SqlDialect } from './sql-dialect.js';
-import * as q from './sql-queries.js';
+import { type ListRow, SqlQueries } from './sql-queries.js';
 import { SqlWriteTx } from './sql-write-tx.js';
 import type {
   ListQuery,
@@ -19,6 +18,7 @@ import type {
   TokenRecord,
   WriteTx,
 } from './store.js';
+import { WriteHead } from './write-head.js';
 
 export interface SqlStoreOptions {
   /** Runs every write transaction. */
@@ -36,20 +36,36 @@ export interface SqlStoreOptions {
 
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
+const SAVEPOINT = CompiledQuery.raw('savepoint strata_write');
+const RELEASE = CompiledQuery.raw('release savepoint strata_write');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint strata_write');
+
+/** At most this many writes share a commit: bounds how long the first of them waits for its answer. */
+const MAX_BATCH = 64;
 
 /** With a filter most rows may be rejected; read in batches at least this big so a page takes few round trips. */
 const FILTERED_BATCH = 256;
+
+/** A queued write: runs inside the batch transaction, answered after the commit. */
+interface WriteJob {
+  readonly run: (conn: Kysely<Database>, head: WriteHead) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /**
  * The Store over any SQL engine Kysely speaks. Dialect differences live in
  * SqlDialect; the statements in sql-queries.ts.
  *
- * Writes are serialised by the engine (SqlDialect.beginWrite), which is what
- * makes revisions gap-free and the audit chain linear even with several
- * processes on one database. Do not call `write` from inside a write
- * callback: with SQLite's single writer connection it would wait forever.
+ * Writes go through one queue and are committed in batches (see
+ * #commitBatch); the engine serialises batches against other processes
+ * (SqlDialect.beginWrite). That is what makes revisions gap-free and the audit
+ * chain linear. onCommit listeners hear once per commit, with the newest
+ * revision. Never call `write` from inside a write callback: the inner write
+ * waits in the queue behind the outer one forever.
  */
 export class SqlStore implements Store {
+  readonly #q: SqlQueries;
   readonly #writer: Kysely<Database>;
   readonly #reader: Kysely<Database>;
   readonly #dialect: SqlDialect;
@@ -57,9 +73,12 @@ export class SqlStore implements Store {
   readonly #ids: IdGenerator;
   readonly #listeners = new Set<(revision: number) => void>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #queue: WriteJob[] = [];
+  #draining = false;
   #closed = false;
 
   constructor(options: SqlStoreOptions) {
+    this.#q = new SqlQueries(options.writer);
     this.#writer = options.writer;
     this.#reader = options.reader;
     this.#dialect = options.dialect;
@@ -68,7 +87,7 @@ export class SqlStore implements Store {
   }
 
   get(key: ObjectKey): Promise<ApiObject | undefined> {
-    return this.#track(() => q.readObject(this.#reader, key));
+    return this.#track(() => this.#q.readObject(this.#reader, key));
   }
 
   list(query: ListQuery): Promise<ListResult> {
@@ -85,11 +104,11 @@ export class SqlStore implements Store {
     // One more row than the page holds tells whether another page exists.
     const batch = limit === undefined ? undefined : filter ? Math.max(limit + 1, FILTERED_BATCH) : limit + 1;
     return this.#read(async (conn) => {
-      const revision = await q.readRevision(conn);
+      const revision = await this.#q.readRevision(conn);
       const items: ApiObject[] = [];
-      let last: q.ListRow | undefined;
+      let last: ListRow | undefined;
       for (;;) {
-        const rows = await q.listObjects(conn, query, after, batch);
+        const rows = await this.#q.listObjects(conn, query, after, batch);
         for (const row of rows) {
           if (filter !== undefined && !filter(row.object)) continue;
           if (items.length === limit && last !== undefined) {
@@ -104,40 +123,39 @@ export class SqlStore implements Store {
     });
   }
 
-  async write<T>(context: MutationContext, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    const { result, revision } = await this.#writeTransaction(async (conn) => {
-      const tx = new SqlWriteTx(conn, context, this.#clock, this.#ids);
+  write<T>(context: MutationContext, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.#enqueue(async (conn, head) => {
+      const tx = new SqlWriteTx(this.#q, conn, context, this.#clock, this.#ids, head);
       try {
         const result = await fn(tx);
-        return { result, revision: await tx.finish() };
+        await tx.finish();
+        return result;
       } catch (error) {
         await tx.abandon();
         throw error;
       }
     });
-    if (revision !== undefined) this.#notify(revision);
-    return result;
   }
 
   events(after: number, limit: number): Promise<readonly StoreEvent[]> {
     if (limit < 1) return Promise.resolve([]);
     return this.#read(async (conn) => {
-      const events = await q.readEvents(conn, after, limit);
+      const events = await this.#q.readEvents(conn, after, limit);
       // Revisions have no gaps, so an event log that does not continue right after
       // `after` has been compacted past it.
       const first = events[0];
-      if (first !== undefined && first.revision > after + 1)
-        throw new RevisionGoneError(after, first.revision - 1);
       if (first === undefined) {
-        const current = await q.readRevision(conn);
+        const current = await this.#q.readRevision(conn);
         if (after < current) throw new RevisionGoneError(after, current);
+      } else if (first.revision > after + 1) {
+        throw new RevisionGoneError(after, first.revision - 1);
       }
       return events;
     });
   }
 
   currentRevision(): Promise<number> {
-    return this.#track(() => q.readRevision(this.#reader));
+    return this.#track(() => this.#q.readRevision(this.#reader));
   }
 
   onCommit(listener: (revision: number) => void): () => void {
@@ -150,23 +168,19 @@ export class SqlStore implements Store {
   }
 
   appendAudit(input: AuditInput): Promise<AuditRecord> {
-    return this.#writeTransaction(async (conn) => {
-      const record = chainRecord(await q.readAuditHead(conn), input);
-      await q.insertAudit(conn, record);
-      return record;
-    });
+    return this.#enqueue((conn, head) => head.appendAudit(conn, input));
   }
 
   readAudit(after: number, limit: number): Promise<readonly AuditRecord[]> {
-    return this.#track(() => q.readAudit(this.#reader, after, limit));
+    return this.#track(() => this.#q.readAudit(this.#reader, after, limit));
   }
 
   findToken(id: string): Promise<TokenRecord | undefined> {
-    return this.#track(() => q.readToken(this.#reader, id));
+    return this.#track(() => this.#q.readToken(this.#reader, id));
   }
 
   listTokens(): Promise<readonly TokenRecord[]> {
-    return this.#track(() => q.listTokens(this.#reader));
+    return this.#track(() => this.#q.listTokens(this.#reader));
   }
 
   /** Waits for running operations, then closes the connections; later calls reject. */
@@ -178,22 +192,75 @@ export class SqlStore implements Store {
     if (this.#writer !== this.#reader) await this.#writer.destroy();
   }
 
-  #writeTransaction<T>(body: (conn: Kysely<Database>) => Promise<T>): Promise<T> {
-    return this.#track(() =>
-      this.#writer.connection().execute(async (conn) => {
+  #enqueue<T>(run: (conn: Kysely<Database>, head: WriteHead) => Promise<T>): Promise<T> {
+    return this.#track(
+      () =>
+        new Promise<T>((resolve, reject) => {
+          this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+          if (!this.#draining) void this.#drain();
+        }),
+    );
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    while (this.#queue.length > 0) await this.#commitBatch();
+    this.#draining = false;
+  }
+
+  /**
+   * Group commit: runs the queued writes one after another in one transaction,
+   * each inside a savepoint, and commits them together. A write that throws
+   * rolls back to its savepoint and fails alone; the others still commit.
+   * Callers are answered only after the commit, so nothing acknowledged can be
+   * lost, and one fsync covers the whole batch instead of one per write.
+   * Never throws: every failure is delivered to the writes it concerns.
+   */
+  async #commitBatch(): Promise<void> {
+    const committed: { job: WriteJob; value: unknown }[] = [];
+    let running: WriteJob | undefined;
+    let taken = 0;
+    let revision: number | undefined;
+    try {
+      await this.#writer.connection().execute(async (conn) => {
         await this.#dialect.beginWrite(conn);
         try {
-          const result = await body(conn);
+          const head = new WriteHead(this.#q);
+          while (taken < MAX_BATCH && this.#queue.length > 0) {
+            running = this.#queue.shift()!;
+            taken++;
+            const mark = head.mark();
+            await conn.executeQuery(SAVEPOINT);
+            try {
+              const value = await running.run(conn, head);
+              await conn.executeQuery(RELEASE);
+              committed.push({ job: running, value });
+            } catch (error) {
+              await conn.executeQuery(ROLLBACK_TO);
+              await conn.executeQuery(RELEASE);
+              head.restore(mark);
+              running.reject(error);
+            }
+            running = undefined;
+          }
+          revision = await head.persist(conn);
           await conn.executeQuery(COMMIT);
-          return result;
         } catch (error) {
           // The engine may already have rolled back (SQLite does on some I/O errors);
           // the error worth reporting is the one that got us here.
           await conn.executeQuery(ROLLBACK).catch(() => undefined);
           throw error;
         }
-      }),
-    );
+      });
+    } catch (error) {
+      // Nothing of this batch was committed, so every write in it fails. When the
+      // transaction could not even begin, fail the first waiting write so the queue moves.
+      (running ?? (taken === 0 ? this.#queue.shift() : undefined))?.reject(error);
+      for (const { job } of committed) job.reject(error);
+      return;
+    }
+    if (revision !== undefined) this.#notify(revision);
+    for (const { job, value } of committed) job.resolve(value);
   }
 
   #read<T>(body: (conn: Kysely<Database>) => Promise<T>): Promise<T> {

@@ -69,6 +69,27 @@ describe('sqlite store', () => {
     await b.close();
   });
 
+  it('a failure half-way through a change poisons the write, even when the callback swallows it', async () => {
+    const file = join(dir, 'strata.db');
+    const store = await open(file);
+    // A trigger makes the event insert fail after the object row is written.
+    const db = new BetterSqlite3(file);
+    db.exec(`create trigger fail_boom before insert on events when new.name = 'boom'
+             begin select raise(abort, 'injected failure'); end`);
+    db.close();
+    const attempt = store.write(context(), async (tx) => {
+      await expect(tx.create(nodeInput('boom').build())).rejects.toThrow('injected failure');
+      await expect(tx.create(nodeInput('n2').build())).rejects.toThrow(/earlier write/);
+      return 'swallowed';
+    });
+    await expect(attempt).rejects.toThrow('injected failure');
+    expect(await store.get({ kind: 'Node', name: 'boom' })).toBeUndefined();
+    expect(await store.currentRevision()).toBe(0);
+    const created = await store.write(context(), (tx) => tx.create(nodeInput('n3').build()));
+    expect(created.metadata.resourceVersion).toBe('1');
+    await store.close();
+  });
+
   it('answers events() with RevisionGoneError once the log has been compacted past the cursor', async () => {
     const file = join(dir, 'strata.db');
     const store = await open(file);

@@ -443,6 +443,55 @@ export function describeStoreConformance(
         expect(audit).toHaveLength(200);
         expect(verifyChain(audit)).toMatchObject({ ok: true, count: 200 });
       });
+      it('concurrent writes that fail roll back alone; the writes around them commit', async () => {
+        const writes = Array.from({ length: 60 }, (_, i) =>
+          store.write(context(), async (tx) => {
+            await tx.create(nodeInput(`n${i}`).build());
+            if (i % 7 === 3) throw new Error(`write ${i} fails`);
+            return i;
+          }),
+        );
+        const settled = await Promise.allSettled(writes);
+        const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+        expect(failed).toEqual([3, 10, 17, 24, 31, 38, 45, 52, 59]);
+        const listed = (await store.list({ kind: 'Node' })).items.map((o) =>
+          Number(o.metadata.name.slice(1)),
+        );
+        expect(listed.sort((a, b) => a - b)).toEqual(
+          settled.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : [])),
+        );
+        const events = await allEvents(store);
+        expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+        expect(await store.currentRevision()).toBe(51);
+        expect(verifyChain(await allAudit(store))).toMatchObject({ ok: true, count: 51 });
+      });
+
+      it('of concurrent updates carrying the same resourceVersion, exactly one wins', async () => {
+        await apply(nodeInput('n1'));
+        const settled = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => apply(nodeInput('n1').spec({ gpus: i }).at('1'))),
+        );
+        expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of settled) {
+          if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StaleVersionError);
+        }
+        expect(await store.currentRevision()).toBe(2);
+      });
+
+      it('a concurrent appendAudit takes its place in the chain between object writes', async () => {
+        const denied = {
+          time: START,
+          requestId: 'r',
+          subject: { name: 'mallory' },
+          verb: 'delete',
+          object: { kind: 'Node', name: 'n1' },
+          outcome: 'denied' as const,
+        };
+        await Promise.all([apply(nodeInput('n1')), store.appendAudit(denied), apply(nodeInput('n2'))]);
+        const audit = await allAudit(store);
+        expect(audit.map((r) => r.outcome)).toEqual(['allowed', 'denied', 'allowed']);
+        expect(verifyChain(audit)).toMatchObject({ ok: true, count: 3 });
+      });
     });
 
     describe('list', () => {

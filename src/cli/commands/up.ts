@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { startControlPlane } from '../../server/control-plane.js';
 import { contextFilePath, saveContext } from '../context-file.js';
 import { UsageError } from '../output.js';
 
@@ -33,6 +32,8 @@ export function registerUp(program: Command): void {
         tls: boolean;
       }) => {
         const storeUrl = opts.store ?? process.env.STRATA_STORE;
+        // Loaded here so that every other command starts without the server and store.
+        const { startControlPlane } = await import('../../server/control-plane.js');
         const plane = await startControlPlane({
           dataDir: opts.dataDir,
           port: parsePort(opts.port),

@@ -19,9 +19,31 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
-/** True when both values are the same JSON data (key order never matters). */
+/**
+ * True exactly when `canonicalJson(a) === canonicalJson(b)`, compared in place
+ * without building either text: the store asks this of every spec it is
+ * handed, and most of them are unchanged.
+ */
 export function canonicallyEqual(a: unknown, b: unknown): boolean {
-  return encode(a) === encode(b);
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    // An undefined slot is written as null.
+    for (let i = 0; i < a.length; i++) if (!canonicallyEqual(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let members = 0;
+  for (const key in x) {
+    if (!Object.hasOwn(x, key) || x[key] === undefined) continue;
+    if (!Object.hasOwn(y, key) || !canonicallyEqual(x[key], y[key])) return false;
+    members++;
+  }
+  // Every defined member of x matched one of y; y is equal if it has no others.
+  for (const key in y) if (Object.hasOwn(y, key) && y[key] !== undefined) members--;
+  return members === 0;
 }
 
 /** Returns undefined for undefined so that object members and array slots can treat it as JSON.stringify does. */

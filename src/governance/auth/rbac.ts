@@ -49,11 +49,14 @@ function ruleAllows(rule: PolicyRule, verb: Verb, kind: string): boolean {
 
 const isRead = (verb: Verb) => READ_VERBS.includes(verb);
 
+/** Objects without a tenant that tenant-scoped subjects may read: the fleet, shared queues, built-in roles. */
+const SHARED_WHEN_UNTENANTED: ReadonlySet<Tenancy> = new Set(['none', 'optional', 'self']);
+
 /** Whether a grant's scope covers the target object (independently of its rules). */
 function scopeCovers(scope: GrantScope, target: Target): boolean {
   if (scope.type === 'cluster') return true;
   // Shared fleet and platform objects are readable from inside a tenant, never writable.
-  if (target.tenant === undefined) return isRead(target.verb) && target.tenancy !== 'required';
+  if (target.tenant === undefined) return isRead(target.verb) && SHARED_WHEN_UNTENANTED.has(target.tenancy);
   if (target.tenant !== scope.tenant) return false;
   if (scope.type === 'tenant') return true;
   if (target.tenancy === 'project') return target.project === scope.project;

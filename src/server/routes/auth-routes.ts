@@ -33,7 +33,7 @@ function tokenTarget(
   }
   return token.tenant !== undefined
     ? { verb, kind: 'Token', tenancy: 'required', tenant: token.tenant }
-    : { verb, kind: 'Token', tenancy: 'optional' };
+    : { verb, kind: 'Token', tenancy: 'optional-private' };
 }
 
 /** Token records as the API shows them: never the secret, never its hash. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app.js';
 import { buildOpenApi } from '../openapi.js';
 
@@ -10,12 +11,15 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
       const revision = await ctx.store.currentRevision();
       return { status: 'ready', revision };
     } catch (error) {
-      return reply.code(503).send({
-        code: 503,
-        reason: 'ServiceUnavailable',
-        message: `the store is not reachable: ${(error as Error).message}`,
-        details: [],
-      });
+      return reply
+        .code(503)
+        .send(
+          new ApiError(
+            503,
+            'ServiceUnavailable',
+            `the store is not reachable: ${(error as Error).message}`,
+          ).body(),
+        );
     }
   });
   app.get('/metrics', async (_request, reply) => {

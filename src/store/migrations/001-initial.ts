@@ -25,6 +25,7 @@ export function initialMigration(dialect: Pick<SqlDialect, 'int64Type'>): Migrat
         .addColumn('generation', int64, (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('objects_pk', ['kind', 'project', 'name'])
         .execute();
       await db.schema.createIndex('objects_kind_tenant').on('objects').columns(['kind', 'tenant']).execute();

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicallyEqual } from '../../../src/governance/audit/canonical-json.js';
 import { objectDigest, sha256Hex } from '../../../src/governance/audit/digest.js';
@@ -61,6 +62,42 @@ describe('canonicalJson', () => {
     }
     expect(() => canonicalJson(undefined)).toThrow(TypeError);
   });
+});
+
+describe('canonicallyEqual', () => {
+  /** The same JSON data with every object's keys inserted in reverse order. */
+  function reversed(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(reversed);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reversed(v)]),
+    );
+  }
+
+  it('agrees with comparing canonical texts', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        expect(canonicallyEqual(a, b)).toBe(canonicalJson(a) === canonicalJson(b));
+        expect(canonicallyEqual(a, reversed(a))).toBe(true);
+      }),
+    );
+  });
+
+  const cases: { rule: string; a: unknown; b: unknown; equal: boolean }[] = [
+    { rule: 'an undefined member equals a missing one', a: { x: 1, y: undefined }, b: { x: 1 }, equal: true },
+    { rule: 'an undefined array slot equals null', a: [undefined], b: [null], equal: true },
+    { rule: 'an extra member differs', a: { x: 1 }, b: { x: 1, y: 2 }, equal: false },
+    { rule: 'an array differs from an object with index keys', a: ['a'], b: { 0: 'a' }, equal: false },
+    { rule: 'null differs from an empty object', a: null, b: {}, equal: false },
+  ];
+  for (const { rule, a, b, equal } of cases) {
+    it(rule, () => {
+      expect(canonicallyEqual(a, b)).toBe(equal);
+      expect(canonicallyEqual(b, a)).toBe(equal);
+    });
+  }
 });
 
 describe('digests', () => {
