@@ -3,7 +3,9 @@
  * `strata up` child process (embedded SQLite), first GETs of single objects,
  * then applies (PUT create-or-update that really change the object).
  *
- *   npm run bench:api -- [--seconds 10] [--clients 50] [--seed 42] [--tls]
+ *   npm run bench:api -- [--seconds 10] [--clients 50] [--seed 42] [--tls] [--profile DIR]
+ *
+ * --profile writes the server's V8 CPU profile to DIR (open it in Chrome DevTools).
  *
  * The load generator runs in this process and shares the machine's cores with
  * the server, so the figures are a floor for the server alone. The last line is
@@ -24,6 +26,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
     nodes: { type: 'string', default: '500' },
     tls: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -46,7 +49,16 @@ const random = rng(Number(args.seed));
 async function startServer(dataDir: string): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(
     process.execPath,
-    ['bin/strata.js', 'up', '--data-dir', dataDir, '--port', '0', ...(args.tls ? [] : ['--no-tls'])],
+    [
+      ...(args.profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
+      'bin/strata.js',
+      'up',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      ...(args.tls ? [] : ['--no-tls']),
+    ],
     {
       env: { ...process.env, STRATA_CONFIG: join(dataDir, 'cli.json') },
       stdio: ['ignore', 'pipe', 'inherit'],

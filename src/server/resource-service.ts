@@ -98,9 +98,9 @@ export class ResourceService {
     verb: string,
     object: AuditObjectRef,
     decision: Decision & { allowed: false },
-    hiddenError: ApiError,
+    hiddenError: () => ApiError,
   ): Promise<never> {
-    const error = decision.hidden ? hiddenError : new ApiError(403, 'Forbidden', decision.reason);
+    const error = decision.hidden ? hiddenError() : new ApiError(403, 'Forbidden', decision.reason);
     await this.#store.appendAudit({
       time: this.#clock.now().toISOString(),
       requestId: ctx.requestId,
@@ -121,7 +121,7 @@ export class ResourceService {
     ctx: RequestContext,
     target: Target,
     ref: AuditObjectRef,
-    hiddenError: ApiError,
+    hiddenError: () => ApiError,
   ): Promise<void> {
     const decision = authorize(ctx.principal, target);
     if (!decision.allowed) await this.deny(ctx, target.verb, ref, decision, hiddenError);
@@ -135,7 +135,7 @@ export class ResourceService {
         verb,
         ref,
         { allowed: false, hidden: false, reason: `${ctx.principal.name} may not ${verb} ${kind}` },
-        ApiError.notFound(''),
+        () => ApiError.notFound(''),
       );
     }
   }
@@ -143,8 +143,8 @@ export class ResourceService {
   /** A project the caller can see, or 404 — the same 404 whether it is missing or another tenant's. */
   async #project(ctx: RequestContext, verb: Verb, name: string): Promise<ApiObject> {
     const project = await this.#store.get({ kind: 'Project', name });
-    const missing = ApiError.notFound(`project "${name}" not found`);
-    if (!project) throw missing;
+    const missing = () => ApiError.notFound(`project "${name}" not found`);
+    if (!project) throw missing();
     const decision = authorize(ctx.principal, {
       verb: 'get',
       kind: 'Project',
@@ -171,7 +171,9 @@ export class ResourceService {
     if (project !== undefined) await this.#project(ctx, 'get', project);
     const object = await this.#store.get(keyFor(def, project, name));
     if (!object) throw notFound(def, project, name);
-    await this.#check(ctx, targetFor(def, 'get', object, subresource), ref, notFound(def, project, name));
+    await this.#check(ctx, targetFor(def, 'get', object, subresource), ref, () =>
+      notFound(def, project, name),
+    );
     return object;
   }
 
@@ -191,7 +193,7 @@ export class ResourceService {
           project: options.project,
         },
         ref,
-        ApiError.notFound(`project "${options.project}" not found`),
+        () => ApiError.notFound(`project "${options.project}" not found`),
       );
     }
     const visible = this.visibility(ctx.principal, def, 'list');
@@ -226,7 +228,9 @@ export class ResourceService {
     path: { project?: string } = {},
   ): Promise<{ def: KindDefinition; input: ObjectInput }> {
     const { def, input } = await this.#prepare(ctx, raw, path);
-    await this.#check(ctx, targetFor(def, 'create', input), auditRef(def, input), this.#hiddenTenant(input));
+    await this.#check(ctx, targetFor(def, 'create', input), auditRef(def, input), () =>
+      this.#hiddenTenant(input),
+    );
     await this.#checkEscalation(ctx, def, input);
     return { def, input };
   }
@@ -241,15 +245,12 @@ export class ResourceService {
     const ref = auditRef(def, input);
     const existing = await this.#store.get(keyFor(def, input.metadata.project, input.metadata.name));
     if (!existing) {
-      await this.#check(ctx, targetFor(def, 'create', input), ref, this.#hiddenTenant(input));
+      await this.#check(ctx, targetFor(def, 'create', input), ref, () => this.#hiddenTenant(input));
       await this.#checkEscalation(ctx, def, input);
       const object = await this.#write(ctx, 'create', def, (tx) => tx.create(input));
       return { object, outcome: 'created' };
     }
-    await this.#check(
-      ctx,
-      targetFor(def, 'update', existing),
-      ref,
+    await this.#check(ctx, targetFor(def, 'update', existing), ref, () =>
       notFound(def, input.metadata.project, input.metadata.name),
     );
     if (existing.metadata.tenant !== input.metadata.tenant) {
@@ -272,10 +273,7 @@ export class ResourceService {
     raw: unknown,
   ): Promise<ApiObject> {
     const existing = await this.get(ctx, def, project, name, 'status');
-    await this.#check(
-      ctx,
-      targetFor(def, 'update', existing, 'status'),
-      auditRef(def, existing),
+    await this.#check(ctx, targetFor(def, 'update', existing, 'status'), auditRef(def, existing), () =>
       notFound(def, project, name),
     );
     const body = (typeof raw === 'object' && raw !== null ? raw : {}) as {
@@ -304,10 +302,7 @@ export class ResourceService {
     if (project !== undefined) await this.#project(ctx, 'delete', project);
     const existing = await this.#store.get(keyFor(def, project, name));
     if (!existing) throw notFound(def, project, name);
-    await this.#check(
-      ctx,
-      targetFor(def, 'delete', existing),
-      auditRef(def, existing),
+    await this.#check(ctx, targetFor(def, 'delete', existing), auditRef(def, existing), () =>
       notFound(def, project, name),
     );
     await this.#checkDependents(def, existing);
@@ -393,7 +388,7 @@ export class ResourceService {
         tenant: input.metadata.tenant,
       });
       if (!decision.allowed && decision.hidden) {
-        await this.deny(ctx, 'create', auditRef(def, input), decision, this.#hiddenTenant(input));
+        await this.deny(ctx, 'create', auditRef(def, input), decision, () => this.#hiddenTenant(input));
       }
       if (!tenant) throw this.#hiddenTenant(input);
     }
@@ -461,7 +456,7 @@ export class ResourceService {
           hidden: false,
           reason: `binding role ${spec.role} would grant "${covered.missing}", which ${ctx.principal.name} does not hold there`,
         },
-        ApiError.notFound(''),
+        () => ApiError.notFound(''),
       );
     }
   }

@@ -197,13 +197,17 @@ export class SqlStore implements Store {
       () =>
         new Promise<T>((resolve, reject) => {
           this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-          if (!this.#draining) void this.#drain();
+          if (!this.#draining) {
+            this.#draining = true;
+            // Wait for the rest of this event-loop turn: the requests read in the same poll
+            // phase queue their writes too, and one commit (one fsync) then covers them all.
+            setImmediate(() => void this.#drain());
+          }
         }),
     );
   }
 
   async #drain(): Promise<void> {
-    this.#draining = true;
     while (this.#queue.length > 0) await this.#commitBatch();
     this.#draining = false;
   }

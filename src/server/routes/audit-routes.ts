@@ -29,7 +29,7 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void
         decision.allowed
           ? { allowed: false, hidden: false, reason: 'reading the audit trail needs a cluster-wide grant' }
           : decision,
-        ApiError.notFound('audit trail not found'),
+        () => ApiError.notFound('audit trail not found'),
       );
     }
     const query = request.query as Record<string, string | undefined>;

@@ -71,11 +71,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AppContext): void 
       ...(body.project !== undefined && { project: body.project }),
     };
     if (!decision.allowed) {
-      await ctx.resources.deny(
-        requestCtx,
-        'create',
-        ref,
-        decision,
+      await ctx.resources.deny(requestCtx, 'create', ref, decision, () =>
         ApiError.notFound(`tenant "${body.tenant}" not found`),
       );
     }
@@ -158,7 +154,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AppContext): void 
         'delete',
         { kind: 'Token', name: id, ...(record.tenant !== undefined && { tenant: record.tenant }) },
         decision,
-        missing,
+        () => missing,
       );
     }
     const revoked = await ctx.store.write(
