@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiClientError, UnreachableError } from './client.js';
 import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCatalog } from './commands/catalog.js';
 import { registerGet } from './commands/get.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
@@ -26,6 +27,7 @@ registerApply(program);
 registerGet(program);
 registerAudit(program);
 registerToken(program);
+registerCatalog(program);
 
 try {
   await program.parseAsync(process.argv);

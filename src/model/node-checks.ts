@@ -38,7 +38,7 @@ export function checkNode(spec: NodeSpec): FieldIssue[] {
     if (!model) {
       issues.push({
         field: `${at}.model`,
-        message: `unknown accelerator model "${a.model}"; see \`strata get acceleratormodels\` for the catalog`,
+        message: `unknown accelerator model "${a.model}"; \`strata catalog\` lists the known models`,
       });
       return;
     }

@@ -11,6 +11,7 @@ import { ServerMetrics } from './metrics.js';
 import { type RequestContext, ResourceService } from './resource-service.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerCatalogRoutes } from './routes/catalog-routes.js';
 import { registerDiscoveryRoutes } from './routes/discovery-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerResourceRoutes } from './routes/resource-routes.js';
@@ -144,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   registerHealthRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx);
+  registerCatalogRoutes(app, ctx);
   registerResourceRoutes(app, ctx);
   registerAuthRoutes(app, ctx);
   registerAuditRoutes(app, ctx);

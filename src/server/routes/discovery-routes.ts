@@ -35,23 +35,34 @@ export function registerDiscoveryRoutes(app: FastifyInstance, _ctx: AppContext):
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: API_VERSION,
-    resources: KINDS.flatMap((def) => [
+    resources: [
       {
-        name: def.plural,
-        singularName: def.singular,
-        namespaced: def.scope === 'project',
-        kind: def.kind,
-        verbs: ['create', 'delete', 'get', 'list', 'update', 'watch'],
-        shortNames: [...def.shortNames],
-        categories: ['all', 'strata'],
+        name: 'acceleratormodels',
+        singularName: 'acceleratormodel',
+        namespaced: false,
+        kind: 'AcceleratorModel',
+        verbs: ['get', 'list'],
+        shortNames: ['am'],
+        categories: ['strata'],
       },
-      {
-        name: `${def.plural}/status`,
-        singularName: '',
-        namespaced: def.scope === 'project',
-        kind: def.kind,
-        verbs: ['get', 'update'],
-      },
-    ]),
+      ...KINDS.flatMap((def) => [
+        {
+          name: def.plural,
+          singularName: def.singular,
+          namespaced: def.scope === 'project',
+          kind: def.kind,
+          verbs: ['create', 'delete', 'get', 'list', 'update', 'watch'],
+          shortNames: [...def.shortNames],
+          categories: ['all', 'strata'],
+        },
+        {
+          name: `${def.plural}/status`,
+          singularName: '',
+          namespaced: def.scope === 'project',
+          kind: def.kind,
+          verbs: ['get', 'update'],
+        },
+      ]),
+    ],
   }));
 }
