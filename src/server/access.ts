@@ -63,9 +63,12 @@ export class Access {
       throw new ApiError(401, 'Unauthorized', 'the bearer token is invalid, expired or revoked');
     }
     const grants = (await this.#grantIndex()).get(record.subject) ?? [];
-    return record.tenant === undefined
-      ? { name: record.subject, grants }
-      : { name: record.subject, tenant: record.tenant, grants };
+    return {
+      name: record.subject,
+      ...(record.tenant !== undefined && { tenant: record.tenant }),
+      ...(record.project !== undefined && { project: record.project }),
+      grants,
+    };
   }
 
   async grantsOf(subject: string): Promise<readonly Grant[]> {

@@ -42,6 +42,8 @@ export interface AppContext {
   readonly access: Access;
   readonly resources: ResourceService;
   readonly metrics: ServerMetrics;
+  /** Closers of the open watch streams, so shutdown can end them. */
+  readonly watches: Set<() => void>;
   /** The authenticated caller of a request (every route but the health probes requires one). */
   context(request: FastifyRequest): RequestContext;
 }
@@ -57,8 +59,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const ids = options.ids ?? randomIds;
   const hub = await WatchHub.start(store);
   const access = new Access(store, hub, clock);
-  const resources = new ResourceService(store, access, clock);
   const metrics = new ServerMetrics();
+  const resources = new ResourceService(store, access, clock, () => metrics.auditDenials.inc());
+  const watches = new Set<() => void>();
   const ctx: AppContext = {
     store,
     clock,
@@ -67,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     access,
     resources,
     metrics,
+    watches,
     context(request) {
       if (!request.principal) throw new ApiError(401, 'Unauthorized', 'a bearer token is required');
       return { principal: request.principal, requestId: String(request.id) };
@@ -85,6 +89,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   });
   app.decorateRequest('principal', undefined);
 
+  // Bodies are objects: JSON or YAML. Plain text would only fail later, less clearly.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => {
     try {
       const docs = YAML.parseAllDocuments(body as string);
@@ -150,7 +156,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerAuthRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
 
-  app.addHook('onClose', async () => hub.close());
+  // Open watches would hold the server open forever: end them before it closes.
+  app.addHook('preClose', async () => {
+    for (const close of [...watches]) close();
+    hub.close();
+  });
   return { app, ctx };
 }
 

@@ -13,7 +13,7 @@ import { type LabelSelector, matchesSelector } from '../model/label-selector.js'
 import type { ApiObject, ObjectInput, ObjectKey } from '../model/object.js';
 import { parseObject, parseStatus } from '../model/parse-object.js';
 import { REFERENCES } from '../model/references.js';
-import type { RoleBindingSpec, RoleSpec, Verb } from '../model/tenancy.js';
+import type { PolicyRule, RoleBindingSpec, RoleSpec, Verb } from '../model/tenancy.js';
 import type { FieldIssue } from '../model/validation.js';
 import type { Clock } from '../runtime/clock.js';
 import type { ListResult, Store, WriteResult, WriteTx } from '../store/store.js';
@@ -86,10 +86,14 @@ export class ResourceService {
   readonly #access: Access;
   readonly #clock: Clock;
 
-  constructor(store: Store, access: Access, clock: Clock) {
+  readonly #onDeny: () => void;
+
+  /** `onDeny` is told of every refusal recorded in the audit trail (for the metrics). */
+  constructor(store: Store, access: Access, clock: Clock, onDeny: () => void = () => {}) {
     this.#store = store;
     this.#access = access;
     this.#clock = clock;
+    this.#onDeny = onDeny;
   }
 
   /** Records a refused request in the audit trail, then throws the refusal (404 when hidden, else 403). */
@@ -114,6 +118,7 @@ export class ResourceService {
       code: error.code,
       reason: decision.reason,
     });
+    this.#onDeny();
     throw error;
   }
 
@@ -244,7 +249,11 @@ export class ResourceService {
     const { def, input } = await this.#prepare(ctx, raw, path);
     const ref = auditRef(def, input);
     const existing = await this.#store.get(keyFor(def, input.metadata.project, input.metadata.name));
-    if (!existing) {
+    // An object the caller may not even see is answered as if it were missing: the
+    // create path decides (and only a caller who could create it learns the name is taken).
+    const hidden =
+      existing !== undefined && isHidden(authorize(ctx.principal, targetFor(def, 'get', existing)));
+    if (!existing || hidden) {
       await this.#check(ctx, targetFor(def, 'create', input), ref, () => this.#hiddenTenant(input));
       await this.#checkEscalation(ctx, def, input);
       const object = await this.#write(ctx, 'create', def, (tx) => tx.create(input));
@@ -433,28 +442,50 @@ export class ResourceService {
     if (issues.length > 0) throw ApiError.invalid(what, issues);
   }
 
-  /** A binding may grant only what its author already holds in that scope. */
+  /**
+   * No escalation: a binding may grant only what its author already holds in
+   * its scope, and a role may hold only rules its author holds in the role's
+   * tenant (a role that is already bound grants its new rules at once).
+   */
   async #checkEscalation(ctx: RequestContext, def: KindDefinition, input: ObjectInput): Promise<void> {
-    if (def.kind !== 'RoleBinding') return;
-    const spec = input.spec as RoleBindingSpec;
-    const role = await this.#store.get({ kind: 'Role', name: spec.role });
-    if (!role) return;
-    const scope: GrantScope =
-      spec.scope.tenant === undefined
-        ? { type: 'cluster' }
-        : spec.scope.project === undefined
-          ? { type: 'tenant', tenant: spec.scope.tenant }
-          : { type: 'project', tenant: spec.scope.tenant, project: spec.scope.project };
-    const covered = coversRules(ctx.principal, (role.spec as RoleSpec).rules, scope, RBAC_KINDS);
+    let rules: readonly PolicyRule[];
+    let scope: GrantScope;
+    let what: string;
+    if (def.kind === 'RoleBinding') {
+      const spec = input.spec as RoleBindingSpec;
+      const role = await this.#store.get({ kind: 'Role', name: spec.role });
+      if (!role) return;
+      rules = (role.spec as RoleSpec).rules;
+      scope = scopeOf(spec.scope);
+      what = `binding role ${spec.role}`;
+    } else if (def.kind === 'Role') {
+      rules = (input.spec as RoleSpec).rules;
+      scope = scopeOf({ tenant: input.metadata.tenant });
+      what = `role ${input.metadata.name}`;
+    } else {
+      return;
+    }
+    await this.checkHolds(ctx, rules, scope, what, auditRef(def, input));
+  }
+
+  /** Refuses (403, audited) unless the caller holds every rule in `scope`. */
+  async checkHolds(
+    ctx: RequestContext,
+    rules: readonly PolicyRule[],
+    scope: GrantScope,
+    what: string,
+    ref: AuditObjectRef,
+  ): Promise<void> {
+    const covered = coversRules(ctx.principal, rules, scope, RBAC_KINDS);
     if (!covered.ok) {
       await this.deny(
         ctx,
         'create',
-        auditRef(def, input),
+        ref,
         {
           allowed: false,
           hidden: false,
-          reason: `binding role ${spec.role} would grant "${covered.missing}", which ${ctx.principal.name} does not hold there`,
+          reason: `${what} would grant "${covered.missing}", which ${ctx.principal.name} does not hold there`,
         },
         () => ApiError.notFound(''),
       );
@@ -487,6 +518,10 @@ export class ResourceService {
   }
 }
 
+function isHidden(decision: Decision): boolean {
+  return !decision.allowed && decision.hidden;
+}
+
 function auditRef(
   def: KindDefinition,
   object: { metadata: { name: string; tenant?: string; project?: string } },
@@ -498,6 +533,14 @@ function auditRef(
     ...(tenant !== undefined && { tenant }),
     ...(object.metadata.project !== undefined && { project: object.metadata.project }),
   };
+}
+
+/** A binding's or role's scope as RBAC sees it. */
+export function scopeOf(scope: { tenant?: string | undefined; project?: string | undefined }): GrantScope {
+  if (scope.tenant === undefined) return { type: 'cluster' };
+  return scope.project === undefined
+    ? { type: 'tenant', tenant: scope.tenant }
+    : { type: 'project', tenant: scope.tenant, project: scope.project };
 }
 
 function withTenant(input: ObjectInput, tenant: string | undefined): ObjectInput {

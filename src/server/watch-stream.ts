@@ -54,12 +54,26 @@ export async function serveWatch(
   // The first page authorises the watch exactly as a list, before any byte of the stream is sent.
   const first = await listPage(replay ? 500 : 1);
   const visible = ctx.resources.visibility(requestCtx.principal, watch.def, 'watch');
-  const matches = (object: ApiObject) =>
+  const inScope = (object: ApiObject) =>
     object.kind === watch.def.kind &&
     (watch.project === undefined || object.metadata.project === watch.project) &&
     (watch.name === undefined || object.metadata.name === watch.name) &&
-    (watch.selector === undefined || matchesSelector(watch.selector, object.metadata.labels)) &&
     visible(object);
+  const selected = (labels: ApiObject['metadata']['labels']) =>
+    watch.selector === undefined || matchesSelector(watch.selector, labels);
+  const matches = (object: ApiObject) => inScope(object) && selected(object.metadata.labels);
+  /**
+   * What a subscriber of this selector sees of an event: a label change that
+   * moves an object into the selector is ADDED, out of it DELETED (as in Kubernetes).
+   */
+  const seen = (event: StoreEvent): StoreEvent['type'] | undefined => {
+    if (!inScope(event.object)) return undefined;
+    const now = selected(event.object.metadata.labels);
+    if (event.type !== 'MODIFIED') return now ? event.type : undefined;
+    const before = selected(event.previousLabels ?? event.object.metadata.labels);
+    if (now) return before ? 'MODIFIED' : 'ADDED';
+    return before ? 'DELETED' : undefined;
+  };
 
   reply.hijack();
   const raw = reply.raw;
@@ -68,6 +82,8 @@ export async function serveWatch(
     'cache-control': 'no-cache',
     'x-request-id': String(request.id),
   });
+  // Send the status line now: a watch on a quiet collection may not write anything for a long time.
+  raw.flushHeaders();
   const write = (frame: Frame) => {
     if (sse) {
       const id = frame.revision === undefined ? '' : `id: ${frame.revision}\n`;
@@ -97,14 +113,17 @@ export async function serveWatch(
     clearInterval(heartbeat);
     if (timer) clearTimeout(timer);
     ctx.metrics.watches.dec();
+    ctx.watches.delete(close);
     raw.end();
   };
+  ctx.watches.add(close);
   const unsubscribe = ctx.hub.subscribe(
     start,
     (events) => {
-      for (const event of events)
-        if (matches(event.object))
-          write({ type: event.type, object: event.object, revision: event.revision });
+      for (const event of events) {
+        const type = seen(event);
+        if (type !== undefined) write({ type, object: event.object, revision: event.revision });
+      }
     },
     (error) => {
       const api = toApiError(error) ?? new ApiError(500, 'InternalError', 'the watch failed');

@@ -47,6 +47,8 @@ export interface EventsTable {
   tenant: string | null;
   /** The object as JSON; for DELETED, as it was, at the deleting revision. */
   body: string;
+  /** For MODIFIED: the labels before the change, as JSON (null when there were none). */
+  previous_labels: string | null;
 }
 
 export interface AuditTable {

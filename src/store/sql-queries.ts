@@ -3,7 +3,7 @@ import type { AuditRecord } from '../governance/audit/audit-event.js';
 import { canonicalJson } from '../governance/audit/canonical-json.js';
 import type { ChainLink } from '../governance/audit/chain.js';
 import { objectDigest } from '../governance/audit/digest.js';
-import type { ApiObject, ObjectKey } from '../model/object.js';
+import type { ApiObject, ObjectKey, StringMap } from '../model/object.js';
 import type { ListPosition } from './continue-token.js';
 import { PreparedQuery } from './prepared-query.js';
 import { type Database, type TokensTable, toNumber } from './schema.js';
@@ -161,6 +161,7 @@ export class SqlQueries {
         name: string;
         tenant: string | null;
         body: string;
+        previousLabels: string | null;
       }) =>
         db.insertInto('events').values({
           revision: a.revision,
@@ -170,12 +171,13 @@ export class SqlQueries {
           name: a.name,
           tenant: a.tenant,
           body: a.body,
+          previous_labels: a.previousLabels,
         }),
     );
     this.#readEvents = new PreparedQuery((a: { after: number; limit: number }) =>
       db
         .selectFrom('events')
-        .select(['revision', 'type', 'body'])
+        .select(['revision', 'type', 'body', 'previous_labels'])
         .where('revision', '>', a.after)
         .orderBy('revision')
         .limit(a.limit),
@@ -313,6 +315,7 @@ export class SqlQueries {
     revision: number,
     type: EventType,
     event: Pick<EncodedObject, 'object' | 'body'>,
+    previousLabels: StringMap | undefined,
   ): Promise<void> {
     const m = event.object.metadata;
     await this.#insertEvent.run(db, {
@@ -323,6 +326,7 @@ export class SqlQueries {
       name: m.name,
       tenant: m.tenant ?? null,
       body: event.body,
+      previousLabels: previousLabels === undefined ? null : JSON.stringify(previousLabels),
     });
   }
 
@@ -332,6 +336,7 @@ export class SqlQueries {
       revision: toNumber(row.revision),
       type: row.type as EventType,
       object: parseObject(row.body),
+      ...(row.previous_labels !== null && { previousLabels: JSON.parse(row.previous_labels) as StringMap }),
     }));
   }
 

@@ -201,7 +201,8 @@ export class SqlWriteTx implements WriteTx {
   ): Promise<void> {
     await this.#guard(async () => {
       await writeRow();
-      await this.#q.insertEvent(this.#conn, revision, type, event);
+      const previousLabels = type === 'MODIFIED' ? (before?.object.metadata.labels ?? {}) : undefined;
+      await this.#q.insertEvent(this.#conn, revision, type, event, previousLabels);
       const { kind, metadata: m } = event.object;
       await this.#audit(
         {

@@ -1,5 +1,5 @@
 import type { AuditInput, AuditRecord } from '../governance/audit/audit-event.js';
-import type { ApiObject, ObjectInput, ObjectKey } from '../model/object.js';
+import type { ApiObject, ObjectInput, ObjectKey, StringMap } from '../model/object.js';
 
 /** Who is writing, and why: every mutation carries it so its audit record is written in the same transaction. */
 export interface MutationContext {
@@ -23,6 +23,8 @@ export interface StoreEvent {
   readonly revision: number;
   readonly type: EventType;
   readonly object: ApiObject;
+  /** For MODIFIED: the labels before the change, so a selector can tell entering and leaving from changing. */
+  readonly previousLabels?: StringMap;
 }
 
 export interface ListQuery {

@@ -526,7 +526,7 @@ describe('namespaced and cluster paths', () => {
     expect(response.body.message).toMatch(/project-scoped/);
   });
 
-  it('creating a project kind at the cluster path is 404 (BUG: POST is not checked for scope)', async () => {
+  it('creating a project kind at the cluster path is 404', async () => {
     const response = await plane.call('POST', apiPath('workloads'), {
       body: workload('path-wl-2', 'team-a'),
     });
@@ -644,7 +644,14 @@ describe('discovery', () => {
         verbs: ['get', 'update'],
       });
     }
-    expect(byName.size).toBe(KINDS.length * 2);
+    for (const resource of response.body.resources) {
+      expect(resource, resource.name).toMatchObject({
+        name: expect.any(String),
+        kind: expect.any(String),
+        namespaced: expect.any(Boolean),
+        verbs: expect.any(Array),
+      });
+    }
   });
 
   it('discovery needs a token like everything but the probes', async () => {
@@ -729,6 +736,24 @@ describe('openapi, metrics and probes', () => {
       );
     expect(line).toBeDefined();
     expect(Number(line!.split(' ').at(-1))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('strata_audit_denied_total counts every audited refusal, not only 401s', async () => {
+    const denied = async () =>
+      Number(
+        String((await plane.call('GET', '/metrics')).body)
+          .split('\n')
+          .find((l) => l.startsWith('strata_audit_denied_total '))
+          ?.split(' ')[1],
+      );
+    const before = await denied();
+    const refused = await plane.call('POST', apiPath('sites'), {
+      token: viewerToken,
+      body: site('not-yours'),
+    });
+    expect(refused.status).toBe(403);
+    expect((await auditTrail()).at(-1)).toMatchObject({ outcome: 'denied', code: 403 });
+    expect(await denied()).toBe(before + 1);
   });
 
   it('/metrics needs a token', async () => {

@@ -33,14 +33,21 @@ export interface WatchStream {
 export async function openWatch(
   plane: TestPlane,
   path: string,
-  options: { token?: string; headers?: Record<string, string> } = {},
+  options: { token?: string; headers?: Record<string, string>; headersWithinMs?: number } = {},
 ): Promise<WatchStream> {
   const controller = new AbortController();
-  const connectTimer = setTimeout(() => controller.abort(), DEFAULT_WAIT_MS);
+  const headersWithin = options.headersWithinMs ?? DEFAULT_WAIT_MS;
+  const connectTimer = setTimeout(() => controller.abort(), headersWithin);
   const response = await fetch(`${plane.url}${path}`, {
     headers: { authorization: `Bearer ${options.token ?? plane.adminToken}`, ...options.headers },
     signal: controller.signal,
-  }).finally(() => clearTimeout(connectTimer));
+  })
+    .catch((error: unknown) => {
+      throw controller.signal.aborted
+        ? new Error(`the watch sent no response headers within ${headersWithin} ms`)
+        : error;
+    })
+    .finally(() => clearTimeout(connectTimer));
   const sse = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
 
   if (response.status !== 200) {
@@ -69,7 +76,7 @@ export async function openWatch(
   const seen: WatchEvent[] = [];
   let buffer = '';
   let ended = false;
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  let pending: ReturnType<typeof reader.read> | undefined;
 
   const parse = () => {
     const separator = sse ? '\n\n' : '\n';

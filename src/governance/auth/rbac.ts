@@ -20,6 +20,8 @@ export interface Principal {
   readonly name: string;
   /** Set for tokens pinned to a tenant: grants outside it are never consulted. */
   readonly tenant?: string;
+  /** Set for tokens pinned to one project of that tenant: tenant-wide grants shrink to it. */
+  readonly project?: string;
   readonly grants: readonly Grant[];
 }
 
@@ -67,10 +69,24 @@ function scopeCovers(scope: GrantScope, target: Target): boolean {
   return false;
 }
 
-/** The grants a principal may use at all: a tenant-pinned token loses everything outside its tenant. */
+/**
+ * The grants a principal may use at all: a tenant-pinned token loses everything
+ * outside its tenant, and a project-pinned one sees its tenant-wide grants
+ * narrowed to its project.
+ */
 export function effectiveGrants(principal: Principal): readonly Grant[] {
-  if (principal.tenant === undefined) return principal.grants;
-  return principal.grants.filter((g) => g.scope.type !== 'cluster' && g.scope.tenant === principal.tenant);
+  const { tenant, project } = principal;
+  if (tenant === undefined) return principal.grants;
+  const inTenant = principal.grants.filter((g) => g.scope.type !== 'cluster' && g.scope.tenant === tenant);
+  if (project === undefined) return inTenant;
+  return inTenant.flatMap((g): Grant[] => {
+    if (g.scope.type === 'tenant') return [{ ...g, scope: { type: 'project', tenant, project } }];
+    return g.scope.type === 'project' && g.scope.project === project ? [g] : [];
+  });
+}
+
+function isClusterWide(principal: Principal): boolean {
+  return effectiveGrants(principal).some((g) => g.scope.type === 'cluster');
 }
 
 /** Whether the principal can see that a tenant exists. */
@@ -81,7 +97,7 @@ export function canSeeTenant(principal: Principal, tenant: string): boolean {
 /** Tenants whose objects the principal may see; `all` for cluster-wide principals. */
 export function visibleTenants(principal: Principal): 'all' | ReadonlySet<string> {
   const grants = effectiveGrants(principal);
-  if (grants.some((g) => g.scope.type === 'cluster')) return 'all';
+  if (isClusterWide(principal)) return 'all';
   return new Set(grants.flatMap((g) => (g.scope.type === 'cluster' ? [] : [g.scope.tenant])));
 }
 
@@ -95,6 +111,19 @@ export function authorize(principal: Principal, target: Target): Decision {
       allowed: false,
       hidden: true,
       reason: `tenant ${target.tenant} is not visible to ${principal.name}`,
+    };
+  }
+  // Cluster-wide bindings and tokens do not exist for anyone who is not cluster-wide.
+  if (
+    target.tenant === undefined &&
+    target.tenancy === 'optional-private' &&
+    target.verb !== 'create' &&
+    !isClusterWide(principal)
+  ) {
+    return {
+      allowed: false,
+      hidden: true,
+      reason: `cluster-wide ${target.kind} objects are not visible to ${principal.name}`,
     };
   }
   const allowed = effectiveGrants(principal).some(

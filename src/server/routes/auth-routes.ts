@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { authorize, type Target } from '../../governance/auth/rbac.js';
+import { authorize, effectiveGrants, type Target } from '../../governance/auth/rbac.js';
 import { issueToken } from '../../governance/auth/tokens.js';
 import { name } from '../../model/metadata.js';
 import { API_VERSION } from '../../model/object.js';
@@ -48,7 +48,8 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AppContext): void 
     return {
       subject: principal.name,
       ...(principal.tenant !== undefined && { tenant: principal.tenant }),
-      grants: principal.grants.map((g) => ({ role: g.role, binding: g.binding, scope: g.scope })),
+      ...(principal.project !== undefined && { project: principal.project }),
+      grants: effectiveGrants(principal).map((g) => ({ role: g.role, binding: g.binding, scope: g.scope })),
     };
   });
 
@@ -84,6 +85,25 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AppContext): void 
         throw ApiError.invalid('token request', [
           { field: 'project', message: `project "${body.project}" not found in tenant ${body.tenant}` },
         ]);
+      }
+    }
+    if (body.subject !== undefined) {
+      // A token for a named subject carries that subject's existing grants (within its pin):
+      // the issuer must already hold every one of them, or issuing it would escalate.
+      const existing = effectiveGrants({
+        name: body.subject,
+        ...(body.tenant !== undefined && { tenant: body.tenant }),
+        ...(body.project !== undefined && { project: body.project }),
+        grants: await ctx.access.grantsOf(body.subject),
+      });
+      for (const grant of existing) {
+        await ctx.resources.checkHolds(
+          requestCtx,
+          grant.rules,
+          grant.scope,
+          `a token for ${body.subject} (role ${grant.role})`,
+          ref,
+        );
       }
     }
     const issued = issueToken();

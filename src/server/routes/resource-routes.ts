@@ -120,6 +120,11 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: AppContext): v
 
   const create = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const { def, project } = resolve(request.params);
+    if (def.scope === 'project' && project === undefined) {
+      throw ApiError.notFound(
+        `${def.plural} are project-scoped: POST to ${BASE}/namespaces/{project}/${def.plural}`,
+      );
+    }
     const result = await ctx.resources.create(
       ctx.context(request),
       withKind(request.body, def),

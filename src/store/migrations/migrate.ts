@@ -2,6 +2,7 @@ import { type Kysely, type MigrationProvider, Migrator } from 'kysely';
 import type { Database } from '../schema.js';
 import type { SqlDialect } from '../sql-dialect.js';
 import { initialMigration } from './001-initial.js';
+import { eventPreviousLabelsMigration } from './002-event-previous-labels.js';
 
 /**
  * Every migration, in code so that the built package needs no migration
@@ -12,6 +13,7 @@ export function migrationProvider(dialect: Pick<SqlDialect, 'int64Type'>): Migra
   return {
     getMigrations: async () => ({
       '001-initial': initialMigration(dialect),
+      '002-event-previous-labels': eventPreviousLabelsMigration,
     }),
   };
 }

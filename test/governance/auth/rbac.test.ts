@@ -121,6 +121,24 @@ describe('authorize', () => {
       target('get', 'Queue', 'optional'),
       'allowed',
     ],
+    [
+      'a cluster-wide role binding does not exist for a tenant-scoped subject',
+      acmeViewer,
+      target('get', 'RoleBinding', 'optional-private'),
+      'hidden',
+    ],
+    [
+      'a tenant-scoped grant reads the role bindings of its tenant',
+      acmeViewer,
+      target('list', 'RoleBinding', 'optional-private', { tenant: 'acme' }),
+      'allowed',
+    ],
+    [
+      'a cluster-wide viewer reads cluster-wide role bindings',
+      clusterViewer,
+      target('get', 'RoleBinding', 'optional-private'),
+      'allowed',
+    ],
     ['a tenant-scoped admin may update its tenant’s queues', acmeAdmin, queueOf('acme', 'update'), 'allowed'],
     [
       'a tenant-scoped admin may update its own tenant object',
