@@ -19,4 +19,9 @@ export interface SqlDialect {
   beginWrite(conn: Kysely<Database>): Promise<void>;
   /** Begins a read-only transaction whose statements all see one snapshot. */
   beginRead(conn: Kysely<Database>): Promise<void>;
+  /**
+   * A SQL expression for the database's own clock in epoch milliseconds (an integer).
+   * Leases expire by it, so replicas whose clocks disagree still agree on who leads.
+   */
+  readonly nowMsSql: string;
 }

@@ -30,6 +30,7 @@ export const sqliteDialect: SqlDialect = {
   async beginWrite(conn) {
     await conn.executeQuery(BEGIN_IMMEDIATE);
   },
+  nowMsSql: "cast((julianday('now') - 2440587.5) * 86400000 as integer)",
   async beginRead(conn) {
     // In WAL mode a deferred transaction takes its snapshot at the first read and keeps it.
     await conn.executeQuery(BEGIN);
