@@ -3,6 +3,7 @@ import YAML from 'yaml';
 import type { Principal } from '../governance/auth/rbac.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
 import { type IdGenerator, randomIds } from '../runtime/ids.js';
+import type { LeaderElector } from '../runtime/leader-elector.js';
 import { WatchHub } from '../runtime/watch-hub.js';
 import type { Store } from '../store/store.js';
 import { Access } from './access.js';
@@ -31,6 +32,8 @@ export interface AppOptions {
   readonly logger?: boolean;
   /** Serve HTTPS with this key and certificate (PEM). */
   readonly https?: { readonly key: string; readonly cert: string };
+  /** This replica's name and its leader elector, shown at /leader. */
+  readonly leadership?: { readonly replica: string; readonly elector: LeaderElector };
 }
 
 /** Everything a route needs, built once per server. */
@@ -42,6 +45,7 @@ export interface AppContext {
   readonly access: Access;
   readonly resources: ResourceService;
   readonly metrics: ServerMetrics;
+  readonly leadership: AppOptions['leadership'];
   /** Closers of the open watch streams, so shutdown can end them. */
   readonly watches: Set<() => void>;
   /** The authenticated caller of a request (every route but the health probes requires one). */
@@ -71,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     resources,
     metrics,
     watches,
+    leadership: options.leadership,
     context(request) {
       if (!request.principal) throw new ApiError(401, 'Unauthorized', 'a bearer token is required');
       return { principal: request.principal, requestId: String(request.id) };

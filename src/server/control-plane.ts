@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { CONTROLLERS_LEASE, ControllerManager } from '../controllers/controller.js';
+import { nodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { sortForApply } from '../model/manifests.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
+import { LeaderElector } from '../runtime/leader-elector.js';
 import { readManifests } from '../runtime/manifest-files.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -11,6 +16,12 @@ import { type AppContext, buildApp } from './app.js';
 import { type BootstrapResult, bootstrap, systemContext } from './bootstrap.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { ensureTls } from './tls.js';
+
+/** Failover takes at most the TTL plus a third of it (the retry interval): under the 10 s goal. */
+const DEFAULT_LEASE_TTL_MS = 6_000;
+/** A node agent heartbeats every few seconds; this much silence means its node is gone. */
+const NODE_GRACE_MS = 40_000;
+const NODE_SWEEP_MS = 5_000;
 
 /** The demo fleet ships with the package, beside dist/. */
 export const DEMO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/demo');
@@ -26,6 +37,10 @@ export interface ControlPlaneOptions {
   readonly logger?: boolean;
   /** Serve HTTPS with a certificate from a CA kept in the data dir (the default); false serves plain HTTP. */
   readonly tls?: boolean;
+  /** This replica's name in leader election; host, pid and a random suffix by default. */
+  readonly replicaId?: string;
+  /** How long the controllers lease lasts unrenewed: failover takes at most this plus a third of it. */
+  readonly leaseTtlMs?: number;
 }
 
 export interface DemoReport {
@@ -55,12 +70,33 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const store = await openStore(options.storeUrl, { dataDir, clock });
   try {
     const tls = options.tls === false ? undefined : await ensureTls(dataDir, options.host);
+    const replica = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const controllers = new ControllerManager(store, clock, [
+      nodeLifecycleController({ graceMs: NODE_GRACE_MS, intervalMs: NODE_SWEEP_MS }),
+    ]);
+    let onLeadership: (leading: boolean) => void = () => {};
+    const elector = new LeaderElector(
+      store,
+      { lease: CONTROLLERS_LEASE, holder: replica, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS },
+      {
+        elected: (fence) => {
+          controllers.elected(fence);
+          onLeadership(true);
+        },
+        deposed: () => {
+          controllers.deposed();
+          onLeadership(false);
+        },
+      },
+    );
     const { app, ctx } = await buildApp({
       store,
       clock,
       logger: options.logger ?? false,
+      leadership: { replica, elector },
       ...(tls !== undefined && { https: { key: tls.key, cert: tls.cert } }),
     });
+    onLeadership = (leading) => ctx.metrics.leader.set(leading ? 1 : 0);
     const boot = await bootstrap(ctx, dataDir);
     const demo = options.demo ? await loadDemo(ctx) : undefined;
     await app.listen({ port: options.port, host: options.host });
@@ -68,6 +104,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const port = typeof address === 'object' && address !== null ? address.port : options.port;
     const url = `${tls ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
     const kubeconfigFile = join(dataDir, 'kubeconfig');
+    elector.start();
     await writeFile(
       kubeconfigFile,
       kubeconfigYaml({
@@ -88,6 +125,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(tls !== undefined && { ca: tls.ca, caFile: tls.caFile }),
       ...(demo !== undefined && { demo }),
       async close() {
+        await elector.stop();
         await app.close();
         await store.close();
       },

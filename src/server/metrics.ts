@@ -26,6 +26,11 @@ export class ServerMetrics {
     help: 'Open watch streams.',
     registers: [this.registry],
   });
+  readonly leader = new Gauge({
+    name: 'strata_leader',
+    help: '1 while this replica holds the controllers lease and runs the leader-only controllers.',
+    registers: [this.registry],
+  });
   readonly auditDenials = new Counter({
     name: 'strata_audit_denied_total',
     help: 'Requests refused and recorded in the audit trail.',

@@ -81,10 +81,18 @@ export interface TokensTable {
   revoked_at: string | null;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  epoch: Int64;
+  expires_at_ms: Int64;
+}
+
 export interface Database {
   revision: RevisionTable;
   objects: ObjectsTable;
   events: EventsTable;
   audit: AuditTable;
   tokens: TokensTable;
+  leases: LeasesTable;
 }

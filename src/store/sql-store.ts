@@ -7,9 +7,11 @@ import { decodeContinue, encodeContinue, type ListPosition } from './continue-to
 import { RevisionGoneError } from './errors.js';
 import type { Database } from './schema.js';
 import type { SqlDialect } from './sql-dialect.js';
+import { SqlLeases } from './sql-leases.js';
 import { type ListRow, SqlQueries } from './sql-queries.js';
 import { SqlWriteTx } from './sql-write-tx.js';
 import type {
+  Lease,
   ListQuery,
   ListResult,
   MutationContext,
@@ -72,8 +74,11 @@ export class SqlStore implements Store {
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
   readonly #listeners = new Set<(revision: number) => void>();
+  /** The newest revision listeners have heard: each is announced once, in increasing order. */
+  #announced = 0;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #queue: WriteJob[] = [];
+  readonly #leases: SqlLeases;
   #draining = false;
   #closed = false;
 
@@ -82,6 +87,7 @@ export class SqlStore implements Store {
     this.#writer = options.writer;
     this.#reader = options.reader;
     this.#dialect = options.dialect;
+    this.#leases = new SqlLeases(options.dialect);
     this.#clock = options.clock;
     this.#ids = options.ids;
   }
@@ -125,6 +131,7 @@ export class SqlStore implements Store {
 
   write<T>(context: MutationContext, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     return this.#enqueue(async (conn, head) => {
+      if (context.fence !== undefined) await this.#leases.check(conn, context.fence);
       const tx = new SqlWriteTx(this.#q, conn, context, this.#clock, this.#ids, head);
       try {
         const result = await fn(tx);
@@ -158,6 +165,16 @@ export class SqlStore implements Store {
     return this.#track(() => this.#q.readRevision(this.#reader));
   }
 
+  /**
+   * Tells the store that the database has reached `revision` through commits
+   * it did not make (another replica): listeners hear it unless they already
+   * heard it or a later one. The engine's wiring calls it (PostgreSQL:
+   * LISTEN/NOTIFY and a poll).
+   */
+  observeRevision(revision: number): void {
+    if (!this.#closed) this.#notify(revision);
+  }
+
   onCommit(listener: (revision: number) => void): () => void {
     // Wrapped so the same function may subscribe twice and each unsubscribe removes one.
     const entry = (revision: number) => listener(revision);
@@ -173,6 +190,28 @@ export class SqlStore implements Store {
 
   readAudit(after: number, limit: number): Promise<readonly AuditRecord[]> {
     return this.#track(() => this.#q.readAudit(this.#reader, after, limit));
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    return this.#enqueue(async (conn, head) => {
+      const { lease, takeover } = await this.#leases.acquire(conn, name, holder, ttlMs);
+      if (takeover !== undefined) {
+        await head.appendAudit(conn, {
+          ...takeover,
+          time: this.#clock.now().toISOString(),
+          requestId: `lease-${name}-${lease!.epoch}`,
+        });
+      }
+      return lease;
+    });
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#enqueue((conn) => this.#leases.release(conn, name, holder));
+  }
+
+  readLease(name: string): Promise<Lease | undefined> {
+    return this.#track(() => this.#leases.read(this.#reader, name));
   }
 
   findToken(id: string): Promise<TokenRecord | undefined> {
@@ -248,6 +287,7 @@ export class SqlStore implements Store {
             running = undefined;
           }
           revision = await head.persist(conn);
+          if (revision !== undefined) await this.#dialect.announceCommit?.(conn, revision);
           await conn.executeQuery(COMMIT);
         } catch (error) {
           // The engine may already have rolled back (SQLite does on some I/O errors);
@@ -292,6 +332,9 @@ export class SqlStore implements Store {
 
   /** After commit only. A throwing listener must not turn a committed write into a reported failure. */
   #notify(revision: number): void {
+    // Another process's commit may be heard twice (its notification and a poll) or late.
+    if (revision <= this.#announced) return;
+    this.#announced = revision;
     for (const listener of this.#listeners) {
       try {
         listener(revision);

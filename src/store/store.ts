@@ -7,6 +7,26 @@ export interface MutationContext {
   readonly subject: { readonly name: string; readonly tenant?: string };
   /** The API verb as the audit trail names it: create, update, apply, update-status, delete, … */
   readonly verb: string;
+  /**
+   * Set by leader-only controllers: the write commits only if this lease is
+   * still theirs at this epoch (checked inside the transaction); otherwise FencedError.
+   */
+  readonly fence?: Fence;
+}
+
+/** A leader-election lease: `epoch` grows with every change of holder and fences the writes made under it. */
+export interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  readonly epoch: number;
+  /** In the database's clock, epoch milliseconds. */
+  readonly expiresAtMs: number;
+}
+
+export interface Fence {
+  readonly lease: string;
+  readonly holder: string;
+  readonly epoch: number;
 }
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
@@ -101,6 +121,16 @@ export interface Store {
   appendAudit(input: AuditInput): Promise<AuditRecord>;
   /** Audit records with seq > `after`, in chain order. */
   readAudit(after: number, limit: number): Promise<readonly AuditRecord[]>;
+
+  /**
+   * Takes the lease for `holder` for `ttlMs` if it is free or expired, or renews
+   * it if `holder` already holds it. Returns the lease when `holder` holds it
+   * afterwards, undefined when another does. A change of holder is audited.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Ends `holder`'s lease now, if it still holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  readLease(name: string): Promise<Lease | undefined>;
 
   findToken(id: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<readonly TokenRecord[]>;

@@ -8,6 +8,7 @@ import { type IdGenerator, sequentialIds } from '../../src/runtime/ids.js';
 import {
   AlreadyExistsError,
   BadContinueTokenError,
+  FencedError,
   NotFoundError,
   StaleVersionError,
 } from '../../src/store/errors.js';
@@ -709,6 +710,77 @@ export function describeStoreConformance(
         await expect(store.write(context(), (tx) => tx.revokeToken('nope'))).rejects.toBeInstanceOf(
           NotFoundError,
         );
+      });
+    });
+
+    describe('leases', () => {
+      // Leases expire by the database's clock, so these tests wait in real time.
+      const TTL = 300;
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const fenced = (holder: string, epoch: number) => ({
+        ...context('apply'),
+        fence: { lease: 'ctl', holder, epoch },
+      });
+
+      it('the first holder takes a free lease at epoch 1 and the change of holder is audited', async () => {
+        const lease = await store.acquireLease('ctl', 'a', TTL);
+        expect(lease).toMatchObject({ name: 'ctl', holder: 'a', epoch: 1 });
+        expect(await store.readLease('ctl')).toEqual(lease);
+        const audit = await allAudit(store);
+        expect(audit.map((r) => [r.verb, r.subject.name, r.object.kind])).toEqual([
+          ['acquire-lease', 'a', 'Lease'],
+        ]);
+      });
+
+      it('nobody else gets an unexpired lease; its holder renews it under the same epoch', async () => {
+        const first = await store.acquireLease('ctl', 'a', TTL);
+        expect(await store.acquireLease('ctl', 'b', TTL)).toBeUndefined();
+        const renewed = await store.acquireLease('ctl', 'a', TTL);
+        expect(renewed?.epoch).toBe(first?.epoch);
+        expect(renewed!.expiresAtMs).toBeGreaterThanOrEqual(first!.expiresAtMs);
+        expect((await allAudit(store)).length).toBe(1);
+      });
+
+      it('an expired lease goes to the next holder under the next epoch', async () => {
+        await store.acquireLease('ctl', 'a', TTL);
+        await sleep(TTL + 100);
+        expect(await store.acquireLease('ctl', 'b', TTL)).toMatchObject({ holder: 'b', epoch: 2 });
+        expect(await store.acquireLease('ctl', 'a', TTL)).toBeUndefined();
+      });
+
+      it('a released lease can be taken at once', async () => {
+        await store.acquireLease('ctl', 'a', 60_000);
+        await store.releaseLease('ctl', 'a');
+        expect(await store.acquireLease('ctl', 'b', TTL)).toMatchObject({ holder: 'b', epoch: 2 });
+      });
+
+      it('a write fenced by the current holder and epoch commits', async () => {
+        const lease = await store.acquireLease('ctl', 'a', 60_000);
+        await store.write(fenced('a', lease!.epoch), (tx) => tx.apply(nodeInput('n1').build()));
+        expect(await store.get({ kind: 'Node', name: 'n1' })).toBeDefined();
+      });
+
+      it.each([
+        ['a deposed holder', 'a', 1],
+        ['a stale epoch of the current holder', 'b', 1],
+      ])('refuses a write fenced by %s, and writes nothing of it', async (_what, holder, epoch) => {
+        await store.acquireLease('ctl', 'a', TTL);
+        await sleep(TTL + 100);
+        await store.acquireLease('ctl', 'b', 60_000);
+        const revision = await store.currentRevision();
+        await expect(
+          store.write(fenced(holder, epoch), (tx) => tx.apply(nodeInput('late').build())),
+        ).rejects.toBeInstanceOf(FencedError);
+        expect(await store.get({ kind: 'Node', name: 'late' })).toBeUndefined();
+        expect(await store.currentRevision()).toBe(revision);
+      });
+
+      it('refuses a write fenced by a lease that expired with nobody taking it over', async () => {
+        const lease = await store.acquireLease('ctl', 'a', TTL);
+        await sleep(TTL + 100);
+        await expect(
+          store.write(fenced('a', lease!.epoch), (tx) => tx.apply(nodeInput('late').build())),
+        ).rejects.toBeInstanceOf(FencedError);
       });
     });
 

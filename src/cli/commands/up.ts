@@ -10,6 +10,14 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseSeconds(flag: string, text: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0.3 || seconds > 300) {
+    throw new UsageError(`${flag} ${text}: must be a number of seconds from 0.3 to 300`);
+  }
+  return seconds;
+}
+
 export function registerUp(program: Command): void {
   program
     .command('up')
@@ -21,6 +29,15 @@ export function registerUp(program: Command): void {
     .option('--demo', 'load the demo fleet from examples/demo (3 sites, GPU nodes, tenants, queues)')
     .option('--log', 'log every request as JSON lines to stdout')
     .option('--no-tls', 'serve plain HTTP (kubectl will then not send its token)')
+    .option(
+      '--replica-id <name>',
+      "this replica's name in leader election (default: host, pid and a random suffix)",
+    )
+    .option(
+      '--lease-ttl <seconds>',
+      'how long the controllers lease lasts unrenewed; failover takes at most 4/3 of it',
+      '6',
+    )
     .action(
       async (opts: {
         dataDir: string;
@@ -30,6 +47,8 @@ export function registerUp(program: Command): void {
         demo?: boolean;
         log?: boolean;
         tls: boolean;
+        replicaId?: string;
+        leaseTtl: string;
       }) => {
         const storeUrl = opts.store ?? process.env.STRATA_STORE;
         // Loaded here so that every other command starts without the server and store.
@@ -41,6 +60,8 @@ export function registerUp(program: Command): void {
           demo: opts.demo === true,
           logger: opts.log === true,
           tls: opts.tls,
+          leaseTtlMs: parseSeconds('--lease-ttl', opts.leaseTtl) * 1000,
+          ...(opts.replicaId !== undefined && { replicaId: opts.replicaId }),
           ...(storeUrl !== undefined && { storeUrl }),
         });
         const configPath = contextFilePath();

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { CONTROLLERS_LEASE } from '../../controllers/controller.js';
 import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app.js';
 import { buildOpenApi } from '../openapi.js';
@@ -25,6 +26,18 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
   app.get('/metrics', async (_request, reply) => {
     ctx.metrics.revision.set(ctx.hub.head);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  /** Which replica leads the controllers, under which fencing epoch, and whether it is this one. */
+  app.get('/leader', async (request) => {
+    ctx.context(request);
+    const lease = await ctx.store.readLease(CONTROLLERS_LEASE);
+    return {
+      replica: ctx.leadership?.replica,
+      isLeader: ctx.leadership?.elector.isLeader ?? false,
+      ...(lease !== undefined && {
+        lease: { ...lease, expiresAt: new Date(lease.expiresAtMs).toISOString() },
+      }),
+    };
   });
   app.get('/openapi.json', async () => {
     openapi ??= buildOpenApi();

@@ -3,6 +3,7 @@ import type { Database } from '../schema.js';
 import type { SqlDialect } from '../sql-dialect.js';
 import { initialMigration } from './001-initial.js';
 import { eventPreviousLabelsMigration } from './002-event-previous-labels.js';
+import { leasesMigration } from './003-leases.js';
 
 /**
  * Every migration, in code so that the built package needs no migration
@@ -14,6 +15,7 @@ export function migrationProvider(dialect: Pick<SqlDialect, 'int64Type'>): Migra
     getMigrations: async () => ({
       '001-initial': initialMigration(dialect),
       '002-event-previous-labels': eventPreviousLabelsMigration,
+      '003-leases': leasesMigration(dialect),
     }),
   };
 }
