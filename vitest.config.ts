@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One throwaway PostgreSQL server for the run (test/support/postgres.ts).
+    globalSetup: ['test/support/postgres-global-setup.ts'],
   },
 });

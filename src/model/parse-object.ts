@@ -17,6 +17,14 @@ const envelope = z.strictObject({
   status: z.unknown().optional(),
 });
 
+/**
+ * One by one, not `push(...more)`: a 1 MiB body can hold 200,000 bad array
+ * items, more than a spread call takes as arguments (it throws RangeError).
+ */
+function append(issues: FieldIssue[], more: readonly FieldIssue[]): void {
+  for (const issue of more) issues.push(issue);
+}
+
 function fail(issues: FieldIssue[]): ParseResult {
   return { ok: false, issues };
 }
@@ -44,11 +52,11 @@ export function parseObject(raw: unknown): ParseResult {
     return fail(issues);
   }
   const meta = metadataInput.safeParse(metadata);
-  if (!meta.success) issues.push(...zodIssues(meta.error, ['metadata']));
+  if (!meta.success) append(issues, zodIssues(meta.error, ['metadata']));
   const parsedSpec = def.spec.safeParse(spec ?? {});
-  if (!parsedSpec.success) issues.push(...zodIssues(parsedSpec.error, ['spec']));
-  if (meta.success) issues.push(...scopeIssues(def, meta.data));
-  if (parsedSpec.success && def.check) issues.push(...def.check(parsedSpec.data));
+  if (!parsedSpec.success) append(issues, zodIssues(parsedSpec.error, ['spec']));
+  if (meta.success) append(issues, scopeIssues(def, meta.data));
+  if (parsedSpec.success && def.check) append(issues, def.check(parsedSpec.data));
   if (issues.length > 0 || !meta.success || !parsedSpec.success) return fail(issues);
 
   const { name, tenant, project, labels, annotations, resourceVersion } = meta.data;

@@ -46,7 +46,8 @@ export class WatchHub {
   /** Tells the hub the log has reached `revision` (from a commit here, or another replica). */
   notify(revision: number): void {
     if (revision > this.#latest) this.#latest = revision;
-    this.#pump();
+    // A failed read (the store unreachable) is retried at the next notification; unhandled, it ends the process.
+    this.#pump().catch(() => undefined);
   }
 
   /** Resolves once every revision notified so far has been delivered. */

@@ -8,6 +8,8 @@ import { ApiError } from './api-error.js';
 
 /** How long a token lookup is trusted before the store is asked again (a revocation on another replica takes at most this long). */
 const TOKEN_TTL_MS = 5_000;
+/** Token lookups cached at most: every invented token id is a miss that would otherwise stay forever. */
+const MAX_CACHED_TOKENS = 10_000;
 
 const RBAC_KINDS = new Set(['Role', 'RoleBinding']);
 
@@ -80,8 +82,20 @@ export class Access {
     const cached = this.#tokens.get(id);
     if (cached && now - cached.at < TOKEN_TTL_MS) return cached.record;
     const record = await this.#store.findToken(id);
+    // Deleted first so the Map's order is oldest lookup first.
+    this.#tokens.delete(id);
     this.#tokens.set(id, { record, at: now });
+    if (this.#tokens.size > MAX_CACHED_TOKENS) this.#trimTokens(now);
     return record;
+  }
+
+  /** Drops expired lookups, then the oldest until half the cap is left: O(cap) once per cap/2 misses. */
+  #trimTokens(now: number): void {
+    for (const [id, entry] of this.#tokens) if (now - entry.at >= TOKEN_TTL_MS) this.#tokens.delete(id);
+    for (const id of this.#tokens.keys()) {
+      if (this.#tokens.size <= MAX_CACHED_TOKENS / 2) break;
+      this.#tokens.delete(id);
+    }
   }
 
   #grantIndex(): Promise<ReadonlyMap<string, readonly Grant[]>> {

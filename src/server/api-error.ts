@@ -6,6 +6,7 @@ import {
   NotFoundError,
   RevisionGoneError,
   StaleVersionError,
+  StoreUnavailableError,
 } from '../store/errors.js';
 
 export type Reason =
@@ -21,6 +22,9 @@ export type Reason =
   | 'RequestEntityTooLarge'
   | 'UnsupportedMediaType'
   | 'NotAcceptable'
+  | 'RequestTimeout'
+  | 'URITooLong'
+  | 'RequestHeaderFieldsTooLarge'
   | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable';
@@ -37,6 +41,9 @@ export interface ErrorBody {
   readonly details: readonly FieldIssue[];
 }
 
+/** The most field issues one answer lists; the message still counts them all. */
+export const MAX_DETAILS = 100;
+
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
@@ -52,11 +59,16 @@ export class ApiError extends Error {
     return { code: this.code, reason: this.reason, message: this.message, details: this.details };
   }
 
+  /**
+   * A 422 naming every bad field, up to MAX_DETAILS of them: a 1 MiB body can
+   * hold 200,000 bad array items, and an answer twenty times the request helps nobody.
+   */
   static invalid(what: string, details: readonly FieldIssue[]): ApiError {
     const first = details[0];
     const summary = first ? `${first.field}: ${first.message}` : 'invalid';
     const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
-    return new ApiError(422, 'Invalid', `${what} is invalid: ${summary}${more}`, details);
+    const shown = details.length > MAX_DETAILS ? details.slice(0, MAX_DETAILS) : details;
+    return new ApiError(422, 'Invalid', `${what} is invalid: ${summary}${more}`, shown);
   }
 
   static badRequest(field: string, message: string): ApiError {
@@ -65,6 +77,17 @@ export class ApiError extends Error {
 
   static notFound(message: string): ApiError {
     return new ApiError(404, 'NotFound', message);
+  }
+}
+
+/** A 429: the caller is over a rate limit; `retryAfterSeconds` is sent as the retry-after header. */
+export class TooManyRequestsError extends ApiError {
+  constructor(
+    field: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'TooManyRequests', message, [{ field, message }]);
   }
 }
 
@@ -83,5 +106,6 @@ export function toApiError(error: unknown): ApiError | undefined {
   }
   if (error instanceof BadContinueTokenError) return ApiError.badRequest('continue', error.message);
   if (error instanceof SelectorSyntaxError) return ApiError.badRequest('labelSelector', error.message);
+  if (error instanceof StoreUnavailableError) return new ApiError(503, 'ServiceUnavailable', error.message);
   return undefined;
 }

@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import YAML from 'yaml';
+import YAML, { Lexer, Parser } from 'yaml';
 import type { Principal } from '../governance/auth/rbac.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
 import { type IdGenerator, randomIds } from '../runtime/ids.js';
@@ -7,8 +9,9 @@ import type { LeaderElector } from '../runtime/leader-elector.js';
 import { WatchHub } from '../runtime/watch-hub.js';
 import type { Store } from '../store/store.js';
 import { Access } from './access.js';
-import { ApiError, toApiError } from './api-error.js';
+import { ApiError, TooManyRequestsError, toApiError } from './api-error.js';
 import { ServerMetrics } from './metrics.js';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { type RequestContext, ResourceService } from './resource-service.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
@@ -34,6 +37,8 @@ export interface AppOptions {
   readonly https?: { readonly key: string; readonly cert: string };
   /** This replica's name and its leader elector, shown at /leader. */
   readonly leadership?: { readonly replica: string; readonly elector: LeaderElector };
+  /** Per-subject and per-address request limits (DEFAULT_RATE_LIMITS where left out); false turns them off. */
+  readonly rateLimits?: RateLimitOptions | false;
 }
 
 /** Everything a route needs, built once per server. */
@@ -57,6 +62,19 @@ const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
+/**
+ * Bodies nested deeper than this are refused: the store serialises objects
+ * recursively (a body of 1 MiB can nest 500,000 levels), and no Strata object
+ * comes near it.
+ */
+const MAX_BODY_DEPTH = 100;
+/**
+ * Arrays and objects with more entries than this are refused before
+ * validation: a 1 MiB body holds 200,000 bad array items, which took the
+ * validator 1.4 s to report one by one. No Strata object comes near it either.
+ */
+const MAX_BODY_ENTRIES = 10_000;
+
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; ctx: AppContext }> {
   const { store } = options;
   const clock = options.clock ?? systemClock;
@@ -66,6 +84,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const metrics = new ServerMetrics();
   const resources = new ResourceService(store, access, clock, () => metrics.auditDenials.inc());
   const watches = new Set<() => void>();
+  const limiter = options.rateLimits === false ? undefined : new RateLimiter(options.rateLimits ?? {}, clock);
   const ctx: AppContext = {
     store,
     clock,
@@ -91,6 +110,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : ids();
     },
     return503OnClosing: true,
+    // Malformed URLs and requests Node's parser refuses answer in the API's error shape too.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    clientErrorHandler: answerClientError,
   });
   app.decorateRequest('principal', undefined);
 
@@ -98,6 +120,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => {
     try {
+      if (yamlNestsDeeperThan(body as string, MAX_BODY_DEPTH)) {
+        done(ApiError.badRequest('(body)', `is nested more than ${MAX_BODY_DEPTH} levels deep`), undefined);
+        return;
+      }
       const docs = YAML.parseAllDocuments(body as string);
       if (docs.length !== 1) {
         done(ApiError.badRequest('(body)', `expected one YAML document, got ${docs.length}`), undefined);
@@ -119,10 +145,16 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     reply.header('x-request-id', request.id);
     const path = request.url.split('?')[0]!;
     if (PUBLIC_PATHS.has(path)) return;
+    const { authorization } = request.headers;
+    // Rate limits refuse a request before its token is looked up and before a 401 is
+    // audited: a flood of bad tokens costs a map lookup each, and adds at most
+    // perClient.burst + perClient.perSecond records a second per address to the audit log.
+    limiter?.admitClient(request.ip, authorization);
     try {
-      request.principal = await access.authenticate(request.headers.authorization);
+      request.principal = await access.authenticate(authorization);
     } catch (error) {
       if (error instanceof ApiError && error.code === 401) {
+        limiter?.chargeFailure(request.ip);
         metrics.auditDenials.inc();
         await store.appendAudit({
           time: clock.now().toISOString(),
@@ -137,6 +169,17 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       }
       throw error;
     }
+    limiter?.admitSubject(request.principal.name, authorization);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    // Routes read each query parameter as one string; a repeated one arrives as an array.
+    const query = request.query as Record<string, unknown>;
+    for (const key in query) {
+      if (typeof query[key] !== 'string') throw ApiError.badRequest(key.slice(0, 100), 'must be given once');
+    }
+    const oversized = bodyShapeIssue(request.body);
+    if (oversized) throw ApiError.badRequest(oversized.field, oversized.message);
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -173,6 +216,7 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
   const api = toApiError(error) ?? fromFastify(error);
   if (api.code >= 500) request.log.error({ err: error }, 'request failed');
   if (api.code === 401) reply.header('www-authenticate', 'Bearer realm="strata"');
+  if (api instanceof TooManyRequestsError) reply.header('retry-after', String(api.retryAfterSeconds));
   return reply.code(api.code).type('application/json').send(api.body());
 }
 
@@ -195,6 +239,15 @@ function fromFastify(error: unknown): ApiError {
       return ApiError.badRequest('(body)', 'the body is empty');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return ApiError.badRequest('(body)', `malformed JSON: ${e.message ?? ''}`);
+    case 'FST_ERR_BAD_URL':
+      return ApiError.badRequest('(path)', 'is not a valid URL: malformed percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError(
+        414,
+        'URITooLong',
+        'a path segment is longer than the server accepts (100 characters)',
+        [{ field: '(path)', message: 'a segment is too long' }],
+      );
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return new ApiError(e.statusCode, 'BadRequest', e.message ?? 'bad request', [
@@ -206,4 +259,82 @@ function fromFastify(error: unknown): ApiError {
     'InternalError',
     'internal error; the request id in x-request-id names it in the server log',
   );
+}
+
+/**
+ * Whether a YAML text nests more than `limit` collections deep, read from its
+ * token stream (the lexer and parser keep explicit stacks) before anything
+ * recursive runs. The yaml library composes documents recursively and runs
+ * out of stack near 800 levels; so close to the limit V8 may die compiling a
+ * regular expression (a fatal out-of-memory, not a RangeError): a 6 KiB body
+ * of nested flow mappings took the whole server down.
+ */
+function yamlNestsDeeperThan(text: string, limit: number): boolean {
+  const parser = new Parser();
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const _token of parser.next(lexeme)) {
+      // Documents are composed afterwards, by parseAllDocuments.
+    }
+    // The parser's stack holds the stream, the document and each open collection.
+    if (parser.stack.length > limit + 2) return true;
+  }
+  return false;
+}
+
+/**
+ * The first way a parsed body is nested too deeply or holds too many entries
+ * in one array or object. Iterative, so any depth is safe to ask about.
+ */
+function bodyShapeIssue(body: unknown): { field: string; message: string } | undefined {
+  const stack: [unknown, number, string][] = [[body, 1, '']];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth, path] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_BODY_DEPTH) {
+      return { field: '(body)', message: `is nested more than ${MAX_BODY_DEPTH} levels deep` };
+    }
+    const keys = Array.isArray(node) ? undefined : Object.keys(node);
+    const size = keys === undefined ? (node as unknown[]).length : keys.length;
+    if (size > MAX_BODY_ENTRIES) {
+      return { field: path || '(body)', message: `has more than ${MAX_BODY_ENTRIES} entries` };
+    }
+    for (let i = 0; i < size; i++) {
+      const key = keys === undefined ? i : keys[i]!;
+      const child = (node as Record<string | number, unknown>)[key];
+      if (typeof child !== 'object' || child === null) continue;
+      const at = typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
+      stack.push([child, depth + 1, at]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Requests Node's HTTP parser refuses (headers over 16 KiB, a bad Content-Length,
+ * an unknown method) never reach a route: they are answered here, in the API's
+ * error shape, and the connection is closed, as Node itself would.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const api =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError(
+          431,
+          'RequestHeaderFieldsTooLarge',
+          'the request line and headers are larger than the server accepts (16 KiB)',
+          [{ field: '(headers)', message: 'too large' }],
+        )
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ApiError(408, 'RequestTimeout', 'the request did not arrive in time', [
+            { field: '(request)', message: 'timed out' },
+          ])
+        : ApiError.badRequest('(request)', 'not a valid HTTP/1.1 request');
+  const body = JSON.stringify(api.body());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${api.code} ${STATUS_CODES[api.code]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

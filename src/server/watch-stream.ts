@@ -14,6 +14,8 @@ export interface WatchRequest {
 }
 
 const HEARTBEAT_MS = 15_000;
+/** The longest timer Node keeps (2^31 - 1 ms); a longer one fires at once, ending the watch. */
+const MAX_TIMEOUT_S = Math.floor(0x7fffffff / 1000);
 
 type Frame = { type: StoreEvent['type'] | 'ERROR'; object: unknown; revision?: number };
 
@@ -39,8 +41,8 @@ export async function serveWatch(
     throw ApiError.badRequest('resourceVersion', 'must be a decimal revision number');
   }
   const timeout = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
-  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
-    throw ApiError.badRequest('timeoutSeconds', 'must be a whole number of seconds, at least 1');
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_S)) {
+    throw ApiError.badRequest('timeoutSeconds', `must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S}`);
   }
 
   const replay = from === undefined || from === '' || from === '0';

@@ -11,6 +11,7 @@ export interface OpenStoreOptions {
   readonly clock: Clock;
   /** Object uids; random UUIDs by default. */
   readonly ids?: IdGenerator;
+  /** SQLite only (PostgreSQL's durability is the server's `synchronous_commit`). */
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
@@ -21,9 +22,14 @@ export const DEFAULT_SQLITE_FILE = 'strata.db';
  * Opens the store a URL names:
  * - undefined or `sqlite:` → `<dataDir>/strata.db`;
  * - `sqlite:<path>` or `sqlite://<path>` → that file, relative paths under the data dir;
- * - `postgres://…` → not yet supported.
+ * - `postgres://…` or `postgresql://…` → that PostgreSQL database (it must exist; the schema is created).
  */
 export async function openStore(url: string | undefined, options: OpenStoreOptions): Promise<Store> {
+  if (url !== undefined && isPostgresUrl(url)) {
+    // Loaded only when asked for, so the embedded default never loads the pg driver.
+    const { openPostgresStore } = await import('./postgres-store.js');
+    return openPostgresStore({ url, clock: options.clock, ids: options.ids ?? randomIds });
+  }
   const file = sqliteFile(url, options.dataDir);
   mkdirSync(dirname(file), { recursive: true });
   return openSqliteStore({
@@ -34,6 +40,10 @@ export async function openStore(url: string | undefined, options: OpenStoreOptio
   });
 }
 
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
 /** The SQLite file `url` names; throws for any other kind of URL. */
 export function sqliteFile(url: string | undefined, dataDir: string): string {
   if (url === undefined) return resolve(dataDir, DEFAULT_SQLITE_FILE);
@@ -41,10 +51,6 @@ export function sqliteFile(url: string | undefined, dataDir: string): string {
     const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
     return resolve(dataDir, path === '' ? DEFAULT_SQLITE_FILE : path);
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    throw new Error(
-      'PostgreSQL stores are not yet supported: omit the store URL (or use sqlite:<file>) for now',
-    );
-  }
+  if (isPostgresUrl(url)) throw new Error(`${JSON.stringify(url)} names a PostgreSQL database, not a SQLite file`);
   throw new Error(`unsupported store URL ${JSON.stringify(url)}: use sqlite:<file> or postgres://…`);
 }

@@ -24,4 +24,17 @@ export interface SqlDialect {
    * Leases expire by it, so replicas whose clocks disagree still agree on who leads.
    */
   readonly nowMsSql: string;
+  /**
+   * Collation for the text columns lists are ordered by, where the engine's
+   * default might not compare bytes: pages must come out in one order on every
+   * engine. SQLite compares bytes already; PostgreSQL's default follows the
+   * database's locale, so it names "C".
+   */
+  readonly bytewiseCollation?: string;
+  /**
+   * Runs inside a write transaction that moved the revision to `revision`,
+   * just before COMMIT, to tell other processes once it commits. PostgreSQL:
+   * NOTIFY, which is delivered only if the transaction commits.
+   */
+  announceCommit?(conn: Kysely<Database>, revision: number): Promise<void>;
 }

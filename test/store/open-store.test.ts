@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sqliteFile } from '../../src/store/open-store.js';
+import { isPostgresUrl, sqliteFile } from '../../src/store/open-store.js';
 
 describe('sqliteFile', () => {
   const cases: { url: string | undefined; file: string }[] = [
@@ -15,11 +15,25 @@ describe('sqliteFile', () => {
     });
   }
 
-  it('says PostgreSQL is not yet supported', () => {
-    expect(() => sqliteFile('postgres://db/strata', '/data')).toThrow(/not yet supported/);
+  it('is not asked for a PostgreSQL URL', () => {
+    expect(() => sqliteFile('postgres://db/strata', '/data')).toThrow(/names a PostgreSQL database/);
   });
 
   it('refuses other URL schemes', () => {
     expect(() => sqliteFile('mysql://db', '/data')).toThrow(/unsupported store URL/);
   });
+});
+
+describe('isPostgresUrl', () => {
+  const cases: { url: string; postgres: boolean }[] = [
+    { url: 'postgres://strata@db:5432/strata', postgres: true },
+    { url: 'postgresql://db/strata?sslmode=require', postgres: true },
+    { url: 'sqlite:strata.db', postgres: false },
+    { url: 'mysql://db', postgres: false },
+  ];
+  for (const { url, postgres } of cases) {
+    it(`${url} ${postgres ? 'is' : 'is not'} PostgreSQL`, () => {
+      expect(isPostgresUrl(url)).toBe(postgres);
+    });
+  }
 });

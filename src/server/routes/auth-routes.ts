@@ -9,6 +9,8 @@ import type { TokenRecord } from '../../store/store.js';
 import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app.js';
 
+const MAX_TOKEN_LIFETIME_S = 100 * 366 * 24 * 3600;
+
 const createTokenBody = z.strictObject({
   subject: z
     .string()
@@ -21,7 +23,8 @@ const createTokenBody = z.strictObject({
   project: name.optional(),
   role: name.optional(),
   description: z.string().max(1024).optional(),
-  expiresInSeconds: z.number().int().positive().optional(),
+  // Bounded so the expiry is a date: 9e15 s from now is past the last date JavaScript can write.
+  expiresInSeconds: z.number().int().positive().max(MAX_TOKEN_LIFETIME_S, 'must be at most 100 years').optional(),
 });
 
 function tokenTarget(

@@ -1,9 +1,14 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, sql } from 'kysely';
 import type { SqlDialect } from '../sql-dialect.js';
 
 /** Objects, the event log, the audit chain and tokens. */
-export function initialMigration(dialect: Pick<SqlDialect, 'int64Type'>): Migration {
+export function initialMigration(dialect: Pick<SqlDialect, 'int64Type' | 'bytewiseCollation'>): Migration {
   const int64 = dialect.int64Type;
+  // Lists page in (project, name) order and tokens in (created_at, id) order: the same on every engine.
+  const { bytewiseCollation } = dialect;
+  const collated = (c: ColumnDefinitionBuilder) =>
+    bytewiseCollation === undefined ? c : c.modifyEnd(sql.raw(`collate ${bytewiseCollation}`));
+  const ordered = (c: ColumnDefinitionBuilder) => collated(c).notNull();
   return {
     // Migrations are typed against no schema: they must keep compiling after the current schema moves on.
     async up(db: Kysely<unknown>): Promise<void> {
@@ -16,9 +21,9 @@ export function initialMigration(dialect: Pick<SqlDialect, 'int64Type'>): Migrat
 
       await db.schema
         .createTable('objects')
-        .addColumn('kind', 'text', (c) => c.notNull())
-        .addColumn('project', 'text', (c) => c.notNull())
-        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', ordered)
+        .addColumn('project', 'text', ordered)
+        .addColumn('name', 'text', ordered)
         .addColumn('tenant', 'text')
         .addColumn('uid', 'text', (c) => c.notNull())
         .addColumn('resource_version', int64, (c) => c.notNull())
@@ -63,13 +68,13 @@ export function initialMigration(dialect: Pick<SqlDialect, 'int64Type'>): Migrat
 
       await db.schema
         .createTable('tokens')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => collated(c).primaryKey())
         .addColumn('secret_hash', 'text', (c) => c.notNull())
         .addColumn('subject', 'text', (c) => c.notNull())
         .addColumn('tenant', 'text')
         .addColumn('project', 'text')
         .addColumn('description', 'text')
-        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', ordered)
         .addColumn('expires_at', 'text')
         .addColumn('revoked_at', 'text')
         .execute();

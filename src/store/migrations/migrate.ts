@@ -10,7 +10,7 @@ import { leasesMigration } from './003-leases.js';
  * folder at run time. Names sort in the order they run; never rename or
  * edit one that has shipped, add the next instead.
  */
-export function migrationProvider(dialect: Pick<SqlDialect, 'int64Type'>): MigrationProvider {
+export function migrationProvider(dialect: Pick<SqlDialect, 'int64Type' | 'bytewiseCollation'>): MigrationProvider {
   return {
     getMigrations: async () => ({
       '001-initial': initialMigration(dialect),
@@ -23,7 +23,7 @@ export function migrationProvider(dialect: Pick<SqlDialect, 'int64Type'>): Migra
 /** Brings the schema up to date; throws the failing migration's error. */
 export async function migrateToLatest(
   db: Kysely<Database>,
-  dialect: Pick<SqlDialect, 'int64Type'>,
+  dialect: Pick<SqlDialect, 'int64Type' | 'bytewiseCollation'>,
 ): Promise<void> {
   const { error } = await new Migrator({ db, provider: migrationProvider(dialect) }).migrateToLatest();
   if (error !== undefined) {
