@@ -94,5 +94,6 @@ if (report.maxRecoveryMs !== undefined)
   console.log(`  recovery             ≤ ${report.maxRecoveryMs} ms to the next acknowledged write`);
 console.log(`  duration             ${(report.durationMs / 1000).toFixed(1)} s`);
 for (const problem of report.problems) console.log(`  PROBLEM: ${problem}`);
+if (report.dataDir !== undefined) console.log(`  data kept in ${report.dataDir}`);
 console.log(reportLine(report));
 if (!report.ok) process.exitCode = 1;

@@ -147,8 +147,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     if (PUBLIC_PATHS.has(path)) return;
     const { authorization } = request.headers;
     // Rate limits refuse a request before its token is looked up and before a 401 is
-    // audited: a flood of bad tokens costs a map lookup each, and adds at most
-    // perClient.burst + perClient.perSecond records a second per address to the audit log.
+    // audited: a flood of bad tokens costs a map lookup each, and adds to the audit log
+    // at most perClient.burst records at once, then perClient.perSecond a second, per address.
     limiter?.admitClient(request.ip, authorization);
     try {
       request.principal = await access.authenticate(authorization);

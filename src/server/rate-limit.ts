@@ -44,8 +44,8 @@ interface Bucket {
  * Token buckets by key. A bucket holds at most `burst` tokens and gains
  * `perSecond` per second; each request takes one. A full bucket behaves like
  * no bucket, so buckets are made on first use and full ones are dropped when
- * the table reaches `maxKeys`; if that is not enough the oldest tenth goes
- * (handing those keys a fresh burst, the price of bounded memory).
+ * the table reaches `maxKeys`; if that is not enough the tenth made longest
+ * ago goes (handing those keys a fresh burst, the price of bounded memory).
  */
 export class TokenBuckets {
   readonly #limit: RateLimit;

@@ -42,7 +42,10 @@ export async function serveWatch(
   }
   const timeout = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_S)) {
-    throw ApiError.badRequest('timeoutSeconds', `must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S}`);
+    throw ApiError.badRequest(
+      'timeoutSeconds',
+      `must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S}`,
+    );
   }
 
   const replay = from === undefined || from === '' || from === '0';

@@ -51,6 +51,7 @@ export function sqliteFile(url: string | undefined, dataDir: string): string {
     const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
     return resolve(dataDir, path === '' ? DEFAULT_SQLITE_FILE : path);
   }
-  if (isPostgresUrl(url)) throw new Error(`${JSON.stringify(url)} names a PostgreSQL database, not a SQLite file`);
+  if (isPostgresUrl(url))
+    throw new Error(`${JSON.stringify(url)} names a PostgreSQL database, not a SQLite file`);
   throw new Error(`unsupported store URL ${JSON.stringify(url)}: use sqlite:<file> or postgres://…`);
 }

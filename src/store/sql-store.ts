@@ -247,7 +247,13 @@ export class SqlStore implements Store {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) await this.#commitBatch();
+    for (;;) {
+      await this.#commitBatch();
+      if (this.#queue.length === 0) break;
+      // Let timers and I/O run between batches: on SQLite every step resolves at once, so
+      // in-process writers in a closed loop would otherwise starve the HTTP server.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     this.#draining = false;
   }
 

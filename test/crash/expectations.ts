@@ -19,7 +19,7 @@ export function crashSeed(): number {
 
 /** What every crash run must show: all kills survived, the load real, nothing lost, nothing wrong. */
 export function expectSurvived(report: CrashReport, kills: number): void {
-  expect(report.problems).toEqual([]);
+  expect(report.problems, `seed ${report.seed}; data kept in ${report.dataDir}`).toEqual([]);
   expect(report.losses).toBe(0);
   expect(report.kills).toBe(kills);
   expect(report.ok).toBe(true);

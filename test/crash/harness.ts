@@ -48,6 +48,8 @@ export interface CrashOptions {
   readonly recoveryTimeoutMs?: number;
   /** Per-request ceiling; a request that hangs longer counts as a failure (TIMEOUT). */
   readonly requestTimeoutMs?: number;
+  /** `bin/strata.js` of another build (default: this checkout's, which must be built). */
+  readonly strataBin?: string;
   /** Kept (not deleted) when given; a fresh temp dir otherwise. */
   readonly dataDir?: string;
   readonly log?: (line: string) => void;
@@ -74,6 +76,8 @@ export interface CrashReport extends Verification {
   /** Watch streams opened (one per watched kind, plus one per resume after a kill or outage). */
   readonly watchStreams: number;
   readonly durationMs: number;
+  /** Where a failed run left its data dir and store. */
+  readonly dataDir?: string;
   /** Zero losses and no problem of any kind. */
   readonly ok: boolean;
 }
@@ -112,7 +116,13 @@ export async function runCrashHarness(options: CrashOptions): Promise<CrashRepor
   let maxRecoveryMs: number | undefined;
   const watchers: { kind: string; watcher: WatchObserver }[] = [];
   const watched: WatchRecord[] = [];
-  const spawn = () => spawnStrata({ dataDir, args: target.upArgs, configFile });
+  const spawn = () =>
+    spawnStrata({
+      dataDir,
+      args: target.upArgs,
+      configFile,
+      ...(options.strataBin !== undefined && { bin: options.strataBin }),
+    });
 
   /** Starts a control plane and opens the gate to it once it listens. */
   const up = async (): Promise<StrataProcess> => {
@@ -206,7 +216,13 @@ export async function runCrashHarness(options: CrashOptions): Promise<CrashRepor
     await load.stop();
     for (const { watcher } of watchers) await watcher.stop();
     await proc?.kill();
-    throw error;
+    // The data dir is kept for a post-mortem.
+    throw new Error(
+      `crash run failed (seed ${options.seed}; data kept in ${root}): ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 
   const store = await target.open(dataDir);
@@ -217,7 +233,6 @@ export async function runCrashHarness(options: CrashOptions): Promise<CrashRepor
     await store.close();
   }
   const integrity = (await target.integrity?.(dataDir)) ?? [];
-  if (ownDir) await rm(root, { recursive: true, force: true });
 
   const allProblems = [
     ...problems,
@@ -226,6 +241,9 @@ export async function runCrashHarness(options: CrashOptions): Promise<CrashRepor
     ...integrity.map((p) => `${target.name} integrity: ${p}`),
     ...verification.problems,
   ];
+  const ok = allProblems.length === 0 && verification.losses === 0;
+  // A failed run keeps its data dir (and says where) for a post-mortem.
+  if (ok && ownDir) await rm(root, { recursive: true, force: true });
   return {
     store: target.name,
     mode,
@@ -243,7 +261,8 @@ export async function runCrashHarness(options: CrashOptions): Promise<CrashRepor
     durationMs: Math.round(performance.now() - started),
     ...verification,
     problems: allProblems,
-    ok: allProblems.length === 0 && verification.losses === 0,
+    ...(!ok && { dataDir: root }),
+    ok,
   };
 }
 

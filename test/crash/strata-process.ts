@@ -24,6 +24,8 @@ export interface StrataProcessOptions {
   readonly args: readonly string[];
   /** The CLI context file `strata up` writes its context into (kept out of the user's HOME). */
   readonly configFile: string;
+  /** Another build's bin/strata.js (a deliberately broken one proves the checks bite); this checkout's by default. */
+  readonly bin?: string;
 }
 
 /**
@@ -47,7 +49,16 @@ export class StrataProcess {
     env.NO_COLOR = '1';
     this.child = spawn(
       process.execPath,
-      [STRATA_BIN, 'up', '--data-dir', options.dataDir, '--port', '0', '--no-tls', ...options.args],
+      [
+        options.bin ?? STRATA_BIN,
+        'up',
+        '--data-dir',
+        options.dataDir,
+        '--port',
+        '0',
+        '--no-tls',
+        ...options.args,
+      ],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { objectDigest } from '../../src/governance/audit/digest.js';
 import { parseObject } from '../../src/model/parse-object.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { DEFAULT_SQLITE_FILE, openStore } from '../../src/store/open-store.js';
@@ -139,6 +140,32 @@ describe('crash checks', () => {
   it('find a revision without its audit record', async () => {
     const result = await tampered('delete from audit where seq = 6');
     expect(result.problems.join('\n')).toMatch(/revision 6 has 0 audit records/);
+  });
+
+  it('find a change a watcher saw that the event log does not keep', async () => {
+    const { ledger, store } = await world();
+    const [event] = await store.events(2, 1);
+    const seen = [
+      { revision: 3, type: 'MODIFIED', key: 'Site/crash-c0-site-0', digest: objectDigest(event!.object) },
+    ];
+    const phantom = { revision: 7, type: 'MODIFIED', key: 'Site/crash-c0-site-0', digest: 'f'.repeat(64) };
+    const result = await verifyStore(store, ledger, [
+      { kind: 'Site', from: 2, until: 3, events: [...seen, phantom] },
+    ]);
+    await store.close();
+    expect(result.problems).toEqual([
+      'a watcher saw revision 7 (MODIFIED Site/crash-c0-site-0), which the event log does not have',
+    ]);
+  });
+
+  it('find a change a watcher never saw', async () => {
+    const { ledger, store } = await world();
+    const result = await verifyStore(store, ledger, [{ kind: 'Site', from: 4, until: 6, events: [] }]);
+    await store.close();
+    expect(result.problems).toEqual([
+      'the Site watcher never saw revision 5 (MODIFIED Site/crash-c0-site-1)',
+      'the Site watcher never saw revision 6 (MODIFIED Site/crash-c0-site-1)',
+    ]);
   });
 
   it('find a store revision ahead of its event log', async () => {

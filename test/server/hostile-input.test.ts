@@ -201,7 +201,10 @@ type Path = readonly (string | number)[];
  * Object keys, with the names of Object.prototype's methods often enough to
  * matter: `{"toString": 1}` breaks any code that turns the object into a string.
  */
-const objectKey = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('toString', 'valueOf', 'constructor'));
+const objectKey = fc.oneof(
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom('toString', 'valueOf', 'constructor'),
+);
 
 /** Random JSON shaped like an object envelope, with the same hostile keys inside. */
 const envelopeLike = fc.dictionary(
@@ -484,7 +487,9 @@ describe('bodies', () => {
           });
           expectWellFormed(answer, [400], { depth, array, target, yaml });
           // Refused before any recursive parsing: YAML composed that deep once killed the process.
-          expect(answer.body.details).toEqual([{ field: '(body)', message: 'is nested more than 100 levels deep' }]);
+          expect(answer.body.details).toEqual([
+            { field: '(body)', message: 'is nested more than 100 levels deep' },
+          ]);
           await expectUnchanged(before);
         },
         16,
@@ -953,7 +958,7 @@ describe('headers', () => {
 
   it('absurd Content-Length and Transfer-Encoding are answered in the error shape, and the server stays up', async () => {
     const body = JSON.stringify(site('cl-site', { powerBudgetKW: -1 }));
-    const framing: fc.Arbitrary<Record<string, string>> = fc.oneof<fc.Arbitrary<Record<string, string>>[]>(
+    const framing: fc.Arbitrary<Record<string, string>> = fc.oneof(
       fc
         .constantFrom(
           'abc',
@@ -972,7 +977,7 @@ describe('headers', () => {
       fc
         .integer({ min: -40, max: 40 })
         .map((d) => ({ 'content-length': String(Math.max(0, body.length + d)) })),
-      fc.constantFrom(
+      fc.constantFrom<Record<string, string>>(
         { 'transfer-encoding': 'chunked', 'content-length': String(body.length) },
         { 'transfer-encoding': 'gzip' },
         { 'transfer-encoding': 'chunked, chunked' },
@@ -1339,6 +1344,22 @@ describe('query parameters', () => {
       },
       40,
     );
+  });
+
+  it('a watch timeout longer than Node can time is refused naming timeoutSeconds (it used to end the watch at once)', async () => {
+    const longest = await listOrWatch(
+      `${apiPath('sites')}?watch=true&timeoutSeconds=2147483`,
+      'application/json',
+      undefined,
+    );
+    expect(longest.status).toBe(200);
+    const tooLong = await listOrWatch(
+      `${apiPath('sites')}?watch=true&timeoutSeconds=2147484`,
+      'application/json',
+      undefined,
+    );
+    expectWellFormed(tooLong, [400], 'timeoutSeconds=2147484');
+    expect(detailFields(tooLong)).toEqual(['timeoutSeconds']);
   });
 
   it('a parameter given twice is refused naming it', async () => {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/runtime/clock.js';
+import type { WatchHub } from '../../src/runtime/watch-hub.js';
+import { Access } from '../../src/server/access.js';
 import { TooManyRequestsError } from '../../src/server/api-error.js';
 import { buildApp } from '../../src/server/app.js';
 import { bootstrap } from '../../src/server/bootstrap.js';
@@ -183,6 +185,49 @@ describe('rate limiter', () => {
   });
 });
 
+describe('a flood of invented tokens', () => {
+  it('keeps the token cache bounded: the first of 10,001 unknown ids is looked up again', async () => {
+    const lookups: string[] = [];
+    const store = {
+      findToken: async (id: string) => {
+        lookups.push(id);
+        return undefined;
+      },
+    } as unknown as Store;
+    const hub = { head: 0, subscribe: () => () => {} } as unknown as WatchHub;
+    const access = new Access(store, hub, new ManualClock());
+    const attempt = (i: number) =>
+      access
+        .authenticate(`Bearer strata_${i.toString(16).padStart(12, '0')}_${'x'.repeat(43)}`)
+        .catch(() => {});
+    await attempt(0);
+    await attempt(0);
+    expect(lookups).toHaveLength(1); // a miss is cached like a hit
+    for (let i = 1; i <= 10_000; i++) await attempt(i);
+    await attempt(0);
+    expect(lookups).toHaveLength(10_002);
+  });
+});
+
+/**
+ * The store, with every audit append taking 20 ms: a flood of bad tokens then
+ * overlaps its own audit writes, as it would under real load.
+ */
+function withSlowAudit(store: Store): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'appendAudit') {
+        return async (...args: Parameters<Store['appendAudit']>) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return target.appendAudit(...args);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** A real server over SQLite with tight limits and a manual clock. */
 interface LimitedPlane {
   readonly app: FastifyInstance;
@@ -258,7 +303,7 @@ beforeAll(async () => {
   const clock = new ManualClock();
   const store = await openStore(undefined, { dataDir, clock });
   const { app, ctx } = await buildApp({
-    store,
+    store: withSlowAudit(store),
     clock,
     rateLimits: { perSubject: { perSecond: 1, burst: 5 }, perClient: { perSecond: 1, burst: 2 } },
   });
@@ -307,16 +352,19 @@ describe('rate limits over the real server', () => {
   it('a flood of bad tokens: 401s up to the burst, then 429 naming (client), and the audit log stops growing', async () => {
     plane.clock.advance(10_000);
     const before = await auditCount();
-    const statuses: number[] = [];
-    let last: Answer | undefined;
-    for (let i = 0; i < 30; i++) {
-      last = await send('GET', apiPath('sites'), {
-        authorization: `Bearer strata_${i.toString(16).padStart(12, '0')}_${'x'.repeat(43)}`,
-      });
-      statuses.push(last.status);
-    }
-    expect(statuses.slice(0, 2)).toEqual([401, 401]);
-    expect(new Set(statuses.slice(2))).toEqual(new Set([429]));
+    // Concurrent, so later requests pass the check before the lookup while the first ones' audit
+    // records are still being written: only charging the failure before auditing keeps this at two.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        send('GET', apiPath('sites'), {
+          authorization: `Bearer strata_${i.toString(16).padStart(12, '0')}_${'x'.repeat(43)}`,
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(2);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(28);
+    const last = answers.find((a) => a.status === 429);
     expectErrorShape(last!, 429);
     expect(detailFields(last!)).toEqual(['(client)']);
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

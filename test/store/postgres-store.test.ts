@@ -9,6 +9,7 @@ import { startControlPlane } from '../../src/server/control-plane.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres-store.js';
 import type { Store, StoreEvent } from '../../src/store/store.js';
+import { apiPath } from '../server/builders.js';
 import {
   adminQuery,
   createTestDatabase,
@@ -17,14 +18,19 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../support/postgres.js';
-import { apiPath } from '../server/builders.js';
 import { context, nodeInput } from './builders.js';
 import { describeStoreConformance, type StoreDeps, type StoreHarness } from './store-conformance.js';
 
 const quiet = () => undefined;
 
 function open(url: string, extra: Partial<PostgresStoreOptions> = {}): Promise<Store> {
-  return openPostgresStore({ url, clock: new ManualClock(), ids: sequentialIds('uid'), warn: quiet, ...extra });
+  return openPostgresStore({
+    url,
+    clock: new ManualClock(),
+    ids: sequentialIds('uid'),
+    warn: quiet,
+    ...extra,
+  });
 }
 
 async function postgresHarness(deps: StoreDeps): Promise<StoreHarness> {
@@ -291,7 +297,10 @@ describe('postgres store across a server restart', () => {
       const response = await fetch(`${plane.url}${apiPath('nodes')}`, {
         headers: { authorization: `Bearer ${plane.bootstrap.adminToken}` },
       });
-      return { status: response.status, body: (await response.json()) as { reason?: string; message?: string } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { reason?: string; message?: string },
+      };
     };
     try {
       expect((await get()).status).toBe(200);

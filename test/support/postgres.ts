@@ -61,6 +61,8 @@ export interface PostgresServer {
 const MISSING =
   'install the Debian package `postgresql` (apt-get install postgresql): the PostgreSQL tests need its initdb and pg_ctl';
 
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /** The bin directory holding initdb and pg_ctl: the newest /usr/lib/postgresql/<version>/bin, else from PATH. */
 export function findPostgresBinDir(): string {
   const root = '/usr/lib/postgresql';
@@ -150,7 +152,19 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     }
     rmSync(root, { recursive: true, force: true });
   };
+  // A script killed by a signal runs no 'exit' listeners: stop the server there too, then
+  // let the signal do what it would have done (exit, unless someone else handles it).
+  const onSignal = (signal: NodeJS.Signals) => {
+    forget();
+    emergencyStop();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const forget = () => {
+    process.removeListener('exit', emergencyStop);
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+  };
   process.once('exit', emergencyStop);
+  for (const signal of SIGNALS) process.once(signal, onSignal);
 
   const start = async () => {
     const options = [
@@ -163,7 +177,12 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       '-c shared_buffers=32MB',
     ].join(' ');
     try {
-      await runAs(owner, pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', options, 'start'], root);
+      await runAs(
+        owner,
+        pgCtl,
+        ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', options, 'start'],
+        root,
+      );
     } catch (error) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2_000) : '';
       throw new Error(`${(error as Error).message}\n${log}`, { cause: error });
@@ -189,8 +208,8 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       }
     }
   } catch (error) {
+    forget();
     emergencyStop();
-    process.removeListener('exit', emergencyStop);
     throw error;
   }
 
@@ -211,7 +230,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       await start();
     },
     destroy: async () => {
-      process.removeListener('exit', emergencyStop);
+      forget();
       await ctl('-m', 'immediate', 'stop').catch(() => undefined);
       rmSync(root, { recursive: true, force: true });
     },
@@ -225,7 +244,9 @@ export async function startPostgresServer(): Promise<PostgresServer> {
 export function testPostgres(): PostgresServerInfo {
   const provided = inject('postgres');
   if (provided === undefined) {
-    throw new Error('no PostgreSQL server was provided: vitest.config.ts must list test/support/postgres-global-setup.ts');
+    throw new Error(
+      'no PostgreSQL server was provided: vitest.config.ts must list test/support/postgres-global-setup.ts',
+    );
   }
   if (!provided.available) throw new Error(provided.reason);
   return provided;

@@ -24,7 +24,12 @@ const createTokenBody = z.strictObject({
   role: name.optional(),
   description: z.string().max(1024).optional(),
   // Bounded so the expiry is a date: 9e15 s from now is past the last date JavaScript can write.
-  expiresInSeconds: z.number().int().positive().max(MAX_TOKEN_LIFETIME_S, 'must be at most 100 years').optional(),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_TOKEN_LIFETIME_S, 'must be at most 100 years')
+    .optional(),
 });
 
 function tokenTarget(

@@ -187,7 +187,8 @@ function withKind(body: unknown, def: KindDefinition): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
   const o = body as Record<string, unknown>;
   // Checked before it is quoted: String() of an object whose toString is not a function throws.
-  if (o.kind !== undefined && typeof o.kind !== 'string') throw ApiError.badRequest('kind', 'must be a string');
+  if (o.kind !== undefined && typeof o.kind !== 'string')
+    throw ApiError.badRequest('kind', 'must be a string');
   if (o.kind !== undefined && o.kind !== def.kind) {
     throw ApiError.badRequest('kind', `"${o.kind}" does not match the URL, which serves ${def.kind}`);
   }

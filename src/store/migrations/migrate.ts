@@ -10,7 +10,9 @@ import { leasesMigration } from './003-leases.js';
  * folder at run time. Names sort in the order they run; never rename or
  * edit one that has shipped, add the next instead.
  */
-export function migrationProvider(dialect: Pick<SqlDialect, 'int64Type' | 'bytewiseCollation'>): MigrationProvider {
+export function migrationProvider(
+  dialect: Pick<SqlDialect, 'int64Type' | 'bytewiseCollation'>,
+): MigrationProvider {
   return {
     getMigrations: async () => ({
       '001-initial': initialMigration(dialect),
