@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../runtime/atomic-file.js';
 
 /** Like a kubeconfig: named contexts (server URL and token) and the current one. */
 export interface ContextFile {
@@ -36,7 +37,7 @@ export async function saveContext(
   file.contexts[name] = context;
   file.current = name;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
 }
 
 export interface Connection {

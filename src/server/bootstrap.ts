@@ -1,9 +1,10 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Principal } from '../governance/auth/rbac.js';
 import { issueToken, parseToken } from '../governance/auth/tokens.js';
 import { API_VERSION } from '../model/object.js';
 import type { RoleSpec } from '../model/tenancy.js';
+import { writeFileAtomic } from '../runtime/atomic-file.js';
 import type { AppContext } from './app.js';
 import type { RequestContext } from './resource-service.js';
 
@@ -98,8 +99,7 @@ export async function bootstrap(ctx: AppContext, dataDir: string): Promise<Boots
         createdAt: ctx.clock.now().toISOString(),
       }),
   );
-  await writeFile(adminTokenFile, `${issued.token}\n`, { mode: 0o600 });
-  await chmod(adminTokenFile, 0o600);
+  await writeFileAtomic(adminTokenFile, `${issued.token}\n`, 0o600);
   return { adminToken: issued.token, adminTokenFile, adminTokenCreated: true };
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { CONTROLLERS_LEASE, ControllerManager } from '../controllers/controller.js';
 import { nodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { sortForApply } from '../model/manifests.js';
+import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
 import { LeaderElector } from '../runtime/leader-elector.js';
 import { readManifests } from '../runtime/manifest-files.js';
@@ -105,7 +106,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const url = `${tls ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
     const kubeconfigFile = join(dataDir, 'kubeconfig');
     elector.start();
-    await writeFile(
+    await writeFileAtomic(
       kubeconfigFile,
       kubeconfigYaml({
         server: url,
@@ -113,7 +114,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         user: 'admin',
         ...(tls !== undefined && { ca: tls.ca }),
       }),
-      { mode: 0o600 },
+      0o600,
     );
     return {
       url,

@@ -1,8 +1,9 @@
-import { webcrypto } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey, webcrypto } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { writeFileAtomic } from '../runtime/atomic-file.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
 
@@ -41,7 +42,7 @@ export async function ensureTls(dataDir: string, host: string): Promise<TlsMater
     readIfPresent(files.cert),
     readIfPresent(files.key),
   ]);
-  if (ca && cert && key && covers(cert, host)) return { caFile: files.ca, ca, cert, key };
+  if (ca && cert && key && usable(ca, cert, key, host)) return { caFile: files.ca, ca, cert, key };
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const now = new Date();
@@ -84,16 +85,25 @@ export async function ensureTls(dataDir: string, host: string): Promise<TlsMater
     cert: serverCert.toString('pem'),
     key: await exportKey((serverKeys as webcrypto.CryptoKeyPair).privateKey),
   };
-  await writeFile(files.ca, material.ca);
-  await writeFile(files.cert, material.cert);
-  await writeFile(files.key, material.key, { mode: 0o600 });
+  // The key first and the CA last: a kill in between leaves material that `ensureTls` replaces whole.
+  await writeFileAtomic(files.key, material.key, 0o600);
+  await writeFileAtomic(files.cert, material.cert);
+  await writeFileAtomic(files.ca, material.ca);
   return material;
 }
 
-function covers(certPem: string, host: string): boolean {
-  const san = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
-  const values = san?.names.items.map((n) => n.value) ?? [];
-  return values.includes(host) && new x509.X509Certificate(certPem).notAfter > new Date();
+/** Material that parses, is unexpired, names `host` and was issued by the CA beside it; anything else is made anew. */
+function usable(caPem: string, certPem: string, keyPem: string, host: string): boolean {
+  try {
+    createPrivateKey(keyPem);
+    const cert = new x509.X509Certificate(certPem);
+    const ca = new x509.X509Certificate(caPem);
+    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+    const names = san?.names.items.map((n) => n.value) ?? [];
+    return names.includes(host) && cert.notAfter > new Date() && cert.issuer === ca.subject;
+  } catch {
+    return false;
+  }
 }
 
 function randomSerial(): string {

@@ -43,7 +43,7 @@ export class BetterSqliteDialect implements Dialect {
   }
 
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    return new TransactionalDdlSqliteAdapter();
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
@@ -98,6 +98,18 @@ class BetterSqliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     this.#db.close();
+  }
+}
+
+/**
+ * SQLite does run DDL inside transactions; Kysely's adapter says it does not,
+ * so its migrator would run a migration statement by statement, and a kill
+ * half-way through the first start would leave half a schema that no later
+ * start can migrate. Saying so makes every migration all-or-nothing.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 

@@ -35,7 +35,7 @@ describe('crash safety (PostgreSQL)', () => {
         await database.drop();
       }
     },
-    30_000 + KILLS * 3_000,
+    60_000 + KILLS * 5_000,
   );
 
   it(

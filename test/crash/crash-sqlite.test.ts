@@ -18,6 +18,6 @@ describe('crash safety (SQLite)', () => {
       console.log(reportLine(report));
       expectSurvived(report, KILLS);
     },
-    30_000 + KILLS * 3_000,
+    60_000 + KILLS * 5_000,
   );
 });

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiObject } from '../../src/model/object.js';
+import type { Rng } from '../../src/runtime/rng.js';
 import { pluralOf, specCounterOf, specDocument, statusBody, statusCounterOf } from './documents.js';
 import type { HttpResult, JsonClient } from './http-client.js';
 import { type Ledger, ObjectLedger, type Write } from './ledger.js';
-import type { Rng } from './rng.js';
 
 const BASE = '/apis/strata.dev/v1alpha1';
 

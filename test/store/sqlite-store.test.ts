@@ -104,3 +104,22 @@ describe('sqlite store', () => {
     await store.close();
   });
 });
+
+describe('SQLite migrations', () => {
+  it('are all-or-nothing: a migration that fails half-way leaves no half-made schema', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-migrate-'));
+    const file = join(dir, 'strata.db');
+    // A name the first migration needs is taken, so it fails after creating its first tables.
+    const db = new BetterSqlite3(file);
+    db.exec('create view events as select 1 as x');
+    db.close();
+    await expect(openSqliteStore({ file, clock: new ManualClock(), ids: sequentialIds() })).rejects.toThrow();
+    const check = new BetterSqlite3(file, { readonly: true });
+    const tables = check
+      .prepare("select name from sqlite_master where type = 'table' and name in ('revision', 'objects')")
+      .all();
+    check.close();
+    expect(tables).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
+  });
+});

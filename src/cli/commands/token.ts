@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { writeFileAtomic } from '../../runtime/atomic-file.js';
 import { kubeconfigYaml } from '../../server/kubeconfig.js';
 import type { TokenRecord } from '../../store/store.js';
 import { renderTable, UsageError } from '../output.js';
@@ -53,7 +53,7 @@ export function registerToken(program: Command): void {
           body,
         );
         if (opts.kubeconfig !== undefined) {
-          await writeFile(
+          await writeFileAtomic(
             opts.kubeconfig,
             kubeconfigYaml({
               server: client.connection.server,
@@ -62,7 +62,7 @@ export function registerToken(program: Command): void {
               ...(client.connection.ca !== undefined && { ca: client.connection.ca }),
               ...(opts.project !== undefined && { namespace: opts.project }),
             }),
-            { mode: 0o600 },
+            0o600,
           );
           console.error(`kubeconfig written to ${opts.kubeconfig}`);
         }

@@ -65,11 +65,15 @@ export function registerUp(program: Command): void {
           ...(storeUrl !== undefined && { storeUrl }),
         });
         const configPath = contextFilePath();
-        await saveContext(configPath, 'local', {
+        // The server is up either way: a context file that cannot be written costs the user a flag, not the start.
+        const saved = await saveContext(configPath, 'local', {
           server: plane.url,
           token: plane.bootstrap.adminToken,
           ...(plane.ca !== undefined && { ca: plane.ca }),
-        });
+        }).then(
+          () => undefined,
+          (error: Error) => error.message,
+        );
         const show = (path: string) =>
           relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
         const lines = [
@@ -78,7 +82,9 @@ export function registerUp(program: Command): void {
           `  admin token  ${plane.bootstrap.adminTokenCreated ? 'created and ' : ''}stored in ${show(plane.bootstrap.adminTokenFile)} (mode 0600)`,
           `  kubeconfig   ${show(plane.kubeconfigFile)}`,
           ...(plane.caFile !== undefined ? [`  TLS CA       ${show(plane.caFile)}`] : []),
-          `  CLI context  "local" in ${configPath} (now current)`,
+          saved === undefined
+            ? `  CLI context  "local" in ${configPath} (now current)`
+            : `  CLI context  not saved: ${saved}`,
         ];
         if (plane.demo) {
           lines.push(`  demo fleet   ${plane.demo.applied} objects applied from examples/demo`);
