@@ -103,7 +103,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   const app = Fastify({
     ...(options.https !== undefined && { https: { key: options.https.key, cert: options.https.cert } }),
-    logger: options.logger ?? false,
+    // Errors are always logged (500s point at the request id); every request only when asked.
+    logger: options.logger === true ? true : { level: 'error' },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -63,26 +63,28 @@ const PUBLISHED: Readonly<Record<string, readonly Row[]>> = {
 };
 
 describe('MIG profiles match NVIDIA’s "Supported MIG Profiles" tables', () => {
-  it.each(Object.entries(PUBLISHED))(
-    '%s lists exactly the published profiles, in table order',
-    (id, rows) => {
-      const actual = migProfiles(model(id)).map(
-        (p) => [p.name, p.computeSlices, p.memorySlices, p.maxInstances] as const,
-      );
-      expect(actual).toEqual(rows);
-    },
-  );
+  it.each(
+    Object.entries(PUBLISHED),
+  )('%s lists exactly the published profiles, in table order', (id, rows) => {
+    const actual = migProfiles(model(id)).map(
+      (p) => [p.name, p.computeSlices, p.memorySlices, p.maxInstances] as const,
+    );
+    expect(actual).toEqual(rows);
+  });
 
   it('the H100 PCIe shares the H100 80GB table', () => {
     expect(migProfiles(model('H100-PCIE-80GB'))).toEqual(migProfiles(model('H100-SXM-80GB')));
   });
 
-  it.each(['L4-PCIE-24GB', 'L40S-PCIE-48GB', 'T4-PCIE-16GB', 'MI300X-OAM-192GB', 'TPU-V5E-16GB'])(
-    '%s has no MIG profiles',
-    (id) => {
-      expect(migProfiles(model(id))).toEqual([]);
-    },
-  );
+  it.each([
+    'L4-PCIE-24GB',
+    'L40S-PCIE-48GB',
+    'T4-PCIE-16GB',
+    'MI300X-OAM-192GB',
+    'TPU-V5E-16GB',
+  ])('%s has no MIG profiles', (id) => {
+    expect(migProfiles(model(id))).toEqual([]);
+  });
 });
 
 describe('MIG placements match `nvidia-smi mig -lgipp`', () => {

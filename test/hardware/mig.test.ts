@@ -337,23 +337,25 @@ describe('placement engine agrees with an exhaustive enumeration', () => {
     return layouts;
   }
 
-  it.each(['A100-SXM-40GB', 'H100-SXM-80GB', 'H200-SXM-141GB', 'B200-SXM-180GB'])(
-    '%s: every valid layout uses at most 7 compute slices and is accepted with its starts pinned',
-    (id) => {
-      const gpu = model(id);
-      const layouts = reachableLayouts(gpu);
-      expect(layouts.length).toBeGreaterThan(100);
-      for (const layout of layouts) {
-        const compute = layout.reduce(
-          (sum, p) => sum + (findMigProfile(gpu, p.profile)?.computeSlices ?? 99),
-          0,
-        );
-        expect(compute).toBeLessThanOrEqual(7);
-        const pinned: MigInstanceRequest[] = layout.map(({ profile, start }) => ({ profile, start }));
-        expect(checkMigLayout(gpu, pinned)).toEqual([]);
-      }
-    },
-  );
+  it.each([
+    'A100-SXM-40GB',
+    'H100-SXM-80GB',
+    'H200-SXM-141GB',
+    'B200-SXM-180GB',
+  ])('%s: every valid layout uses at most 7 compute slices and is accepted with its starts pinned', (id) => {
+    const gpu = model(id);
+    const layouts = reachableLayouts(gpu);
+    expect(layouts.length).toBeGreaterThan(100);
+    for (const layout of layouts) {
+      const compute = layout.reduce(
+        (sum, p) => sum + (findMigProfile(gpu, p.profile)?.computeSlices ?? 99),
+        0,
+      );
+      expect(compute).toBeLessThanOrEqual(7);
+      const pinned: MigInstanceRequest[] = layout.map(({ profile, start }) => ({ profile, start }));
+      expect(checkMigLayout(gpu, pinned)).toEqual([]);
+    }
+  });
 
   it('H100: canFitMigProfiles is true exactly for the multisets some valid layout realises', () => {
     const layouts = reachableLayouts(H100);

@@ -86,26 +86,23 @@ describe('authentication', () => {
     ['an empty bearer token', { authorization: 'Bearer ' }],
     ['a malformed bearer token', { authorization: 'Bearer not-a-strata-token' }],
     ['a well-formed token that was never issued', { authorization: `Bearer ${wellFormedUnknown}` }],
-  ])(
-    'a request with %s is 401 in the error shape, with a Bearer challenge, and audited',
-    async (_what, headers) => {
-      const requestId = unique('anon');
-      const response = await raw('GET', apiPath('nodes'), {
-        headers: { ...headers, 'x-request-id': requestId },
-      });
-      expectErrorShape(response, 401);
-      expect(response.body.reason).toBe('Unauthorized');
-      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="strata"');
-      const record = (await auditTrail()).find((r) => r.requestId === requestId);
-      expect(record).toMatchObject({
-        outcome: 'denied',
-        code: 401,
-        subject: { name: 'anonymous' },
-        verb: 'get',
-        object: { kind: 'Request', name: apiPath('nodes') },
-      });
-    },
-  );
+  ])('a request with %s is 401 in the error shape, with a Bearer challenge, and audited', async (_what, headers) => {
+    const requestId = unique('anon');
+    const response = await raw('GET', apiPath('nodes'), {
+      headers: { ...headers, 'x-request-id': requestId },
+    });
+    expectErrorShape(response, 401);
+    expect(response.body.reason).toBe('Unauthorized');
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="strata"');
+    const record = (await auditTrail()).find((r) => r.requestId === requestId);
+    expect(record).toMatchObject({
+      outcome: 'denied',
+      code: 401,
+      subject: { name: 'anonymous' },
+      verb: 'get',
+      object: { kind: 'Request', name: apiPath('nodes') },
+    });
+  });
 
   it('a token with a wrong secret is 401', async () => {
     const issued = await must('POST', '/auth/v1/tokens', { subject: 'sam' });
@@ -565,36 +562,37 @@ describe('request bodies', () => {
     expect(await revision()).toBe(before);
   });
 
-  it.each(['application/yaml', 'application/x-yaml', 'text/yaml'])(
-    'YAML bodies are accepted (%s)',
-    async (type) => {
-      const name = unique('yaml-site');
-      const yaml = [
-        'apiVersion: strata.dev/v1alpha1',
-        'kind: Site',
-        'metadata:',
-        `  name: ${name}`,
-        'spec:',
-        '  region: eu-west',
-        '  jurisdiction: { country: FR, regime: EU }',
-        '  provider: colo',
-        '  timeZone: Europe/Paris',
-        '  powerBudgetKW: 100',
-        '  tariff: { currency: EUR, pricePerKWh: 0.15 }',
-      ].join('\n');
-      const created = await plane.call('POST', apiPath('sites'), {
-        body: yaml,
-        headers: { 'content-type': type },
-      });
-      expect(created.status, JSON.stringify(created.body)).toBe(201);
-      expect(created.body.spec.jurisdiction).toEqual({ country: 'FR', regime: 'EU' });
-      const applied = await plane.call('PUT', apiPath('sites', { name }), {
-        body: yaml.replace('powerBudgetKW: 100', 'powerBudgetKW: 120'),
-        headers: { 'content-type': type },
-      });
-      expect(applied.headers.get('x-strata-outcome')).toBe('configured');
-    },
-  );
+  it.each([
+    'application/yaml',
+    'application/x-yaml',
+    'text/yaml',
+  ])('YAML bodies are accepted (%s)', async (type) => {
+    const name = unique('yaml-site');
+    const yaml = [
+      'apiVersion: strata.dev/v1alpha1',
+      'kind: Site',
+      'metadata:',
+      `  name: ${name}`,
+      'spec:',
+      '  region: eu-west',
+      '  jurisdiction: { country: FR, regime: EU }',
+      '  provider: colo',
+      '  timeZone: Europe/Paris',
+      '  powerBudgetKW: 100',
+      '  tariff: { currency: EUR, pricePerKWh: 0.15 }',
+    ].join('\n');
+    const created = await plane.call('POST', apiPath('sites'), {
+      body: yaml,
+      headers: { 'content-type': type },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.spec.jurisdiction).toEqual({ country: 'FR', regime: 'EU' });
+    const applied = await plane.call('PUT', apiPath('sites', { name }), {
+      body: yaml.replace('powerBudgetKW: 100', 'powerBudgetKW: 120'),
+      headers: { 'content-type': type },
+    });
+    expect(applied.headers.get('x-strata-outcome')).toBe('configured');
+  });
 
   it.each<[string, string, string]>([
     ['malformed JSON', 'application/json', '{"apiVersion": "strata.dev/v1alpha1", "kind": '],

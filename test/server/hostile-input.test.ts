@@ -717,30 +717,30 @@ describe('YAML', () => {
     '9007199254740993',
   ];
 
-  it.each(['spec.powerBudgetKW', 'spec.tariff.pricePerKWh'])(
-    'every YAML number form in %s is refused naming it, or stored as the finite number it reads as',
-    async (field) => {
-      const before = await snapshot();
-      for (const scalar of SCALARS) {
-        const answer = await yamlBody('POST', apiPath('sites'), siteYaml(field, scalar));
-        expectWellFormed(answer, [201, 422], { field, scalar });
-        if (answer.status === 422) {
-          expect(namesField(answer, field), `${scalar}: ${JSON.stringify(answer.body.details)}`).toBe(true);
-          continue;
-        }
-        const read = YAML.parse(`v: ${scalar}`).v;
-        const stored = getAt(
-          (await send('GET', apiPath('sites', { name: 'yaml-number' }))).body,
-          field.split('.'),
-        );
-        expect(Number.isFinite(stored), `${scalar} stored as ${stored}`).toBe(true);
-        expect(stored === read, `${scalar} read as ${read}, stored as ${stored}`).toBe(true);
-        expect((await send('DELETE', apiPath('sites', { name: 'yaml-number' }))).status).toBe(200);
+  it.each([
+    'spec.powerBudgetKW',
+    'spec.tariff.pricePerKWh',
+  ])('every YAML number form in %s is refused naming it, or stored as the finite number it reads as', async (field) => {
+    const before = await snapshot();
+    for (const scalar of SCALARS) {
+      const answer = await yamlBody('POST', apiPath('sites'), siteYaml(field, scalar));
+      expectWellFormed(answer, [201, 422], { field, scalar });
+      if (answer.status === 422) {
+        expect(namesField(answer, field), `${scalar}: ${JSON.stringify(answer.body.details)}`).toBe(true);
+        continue;
       }
-      const after = await snapshot();
-      expect(after.lists).toEqual(before.lists);
-    },
-  );
+      const read = YAML.parse(`v: ${scalar}`).v;
+      const stored = getAt(
+        (await send('GET', apiPath('sites', { name: 'yaml-number' }))).body,
+        field.split('.'),
+      );
+      expect(Number.isFinite(stored), `${scalar} stored as ${stored}`).toBe(true);
+      expect(stored === read, `${scalar} read as ${read}, stored as ${stored}`).toBe(true);
+      expect((await send('DELETE', apiPath('sites', { name: 'yaml-number' }))).status).toBe(200);
+    }
+    const after = await snapshot();
+    expect(after.lists).toEqual(before.lists);
+  });
 
   it('alias bombs are refused quickly, never expanded', async () => {
     await leavesStoreAlone(() =>

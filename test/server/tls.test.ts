@@ -33,15 +33,16 @@ describe('the server certificate', () => {
     expect(new X509Certificate(second.cert).checkHost('strata.internal')).toBe('strata.internal');
   });
 
-  it.each(['server.key', 'server.crt', 'ca.crt'])(
-    'is made anew when %s was left torn by a kill',
-    async (file) => {
-      await ensureTls(dir, '127.0.0.1');
-      const path = join(dir, 'tls', file);
-      const text = await readFile(path, 'utf8');
-      await writeFile(path, text.slice(0, text.length / 2));
-      const again = await ensureTls(dir, '127.0.0.1');
-      expect(new X509Certificate(again.cert).checkIssued(new X509Certificate(again.ca))).toBe(true);
-    },
-  );
+  it.each([
+    'server.key',
+    'server.crt',
+    'ca.crt',
+  ])('is made anew when %s was left torn by a kill', async (file) => {
+    await ensureTls(dir, '127.0.0.1');
+    const path = join(dir, 'tls', file);
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.slice(0, text.length / 2));
+    const again = await ensureTls(dir, '127.0.0.1');
+    expect(new X509Certificate(again.cert).checkIssued(new X509Certificate(again.ca))).toBe(true);
+  });
 });

@@ -145,23 +145,20 @@ describe('watching from a resourceVersion', () => {
   it.each([
     ['without a resourceVersion', ''],
     ['with resourceVersion=0', '&resourceVersion=0'],
-  ])(
-    '%s it first sends every existing object as ADDED (in name order), then live changes',
-    async (_how, query) => {
-      const label = unique('set');
-      const names = ['existing-c', 'existing-a', 'existing-b'].map((n) => `${n}-${label}`);
-      for (const name of names) await must('POST', cohorts, withLabels(cohort(name), { set: label }));
-      const stream = await watch(`${cohorts}?watch=true&labelSelector=set%3D${label}${query}`);
-      const initial = [await stream.next(), await stream.next(), await stream.next()];
-      expect(summary(initial)).toEqual([...names].sort().map((n) => `ADDED ${n}`));
-      await must(
-        'PUT',
-        cohortPath(names[1]!),
-        withLabels(cohort(names[1]!, { fairShareWeight: 5 }), { set: label }),
-      );
-      expect(summary([await stream.next()])).toEqual([`MODIFIED ${names[1]}`]);
-    },
-  );
+  ])('%s it first sends every existing object as ADDED (in name order), then live changes', async (_how, query) => {
+    const label = unique('set');
+    const names = ['existing-c', 'existing-a', 'existing-b'].map((n) => `${n}-${label}`);
+    for (const name of names) await must('POST', cohorts, withLabels(cohort(name), { set: label }));
+    const stream = await watch(`${cohorts}?watch=true&labelSelector=set%3D${label}${query}`);
+    const initial = [await stream.next(), await stream.next(), await stream.next()];
+    expect(summary(initial)).toEqual([...names].sort().map((n) => `ADDED ${n}`));
+    await must(
+      'PUT',
+      cohortPath(names[1]!),
+      withLabels(cohort(names[1]!, { fairShareWeight: 5 }), { set: label }),
+    );
+    expect(summary([await stream.next()])).toEqual([`MODIFIED ${names[1]}`]);
+  });
 
   it('a resourceVersion that is not a number is 400 naming it', async () => {
     const stream = await watch(`${cohorts}?watch=true&resourceVersion=yesterday`);
@@ -253,25 +250,25 @@ describe('tenancy', () => {
     },
   };
 
-  it.each(['queues', 'workloads'] as const)(
-    'another tenant’s %s never appear in a tenant-scoped watch (added, modified or deleted)',
-    async (plural) => {
-      const { build, collection, path } = kinds[plural];
-      const [theirs, ours] = [unique('theirs'), unique('ours')];
-      // Workloads are watched at the cluster path: every project the caller can see.
-      const opening = watch(`${apiPath(plural)}?watch=true&resourceVersion=${await currentRevision()}`, {
-        token: acmeAdmin,
-      });
-      await must('POST', collection('globex'), build(theirs, 'globex'));
-      await must('PUT', path(theirs, 'globex'), withLabels(build(theirs, 'globex'), { touched: 'yes' }));
-      await must('DELETE', path(theirs, 'globex'));
-      await must('POST', collection('acme'), build(ours, 'acme'));
-      const stream = await opening;
-      expect(stream.status).toBe(200);
-      const events = await stream.until(isEvent('ADDED', ours));
-      expect(summary(events)).toEqual([`ADDED ${ours}`]);
-    },
-  );
+  it.each([
+    'queues',
+    'workloads',
+  ] as const)('another tenant’s %s never appear in a tenant-scoped watch (added, modified or deleted)', async (plural) => {
+    const { build, collection, path } = kinds[plural];
+    const [theirs, ours] = [unique('theirs'), unique('ours')];
+    // Workloads are watched at the cluster path: every project the caller can see.
+    const opening = watch(`${apiPath(plural)}?watch=true&resourceVersion=${await currentRevision()}`, {
+      token: acmeAdmin,
+    });
+    await must('POST', collection('globex'), build(theirs, 'globex'));
+    await must('PUT', path(theirs, 'globex'), withLabels(build(theirs, 'globex'), { touched: 'yes' }));
+    await must('DELETE', path(theirs, 'globex'));
+    await must('POST', collection('acme'), build(ours, 'acme'));
+    const stream = await opening;
+    expect(stream.status).toBe(200);
+    const events = await stream.until(isEvent('ADDED', ours));
+    expect(summary(events)).toEqual([`ADDED ${ours}`]);
+  });
 
   it('the initial ADDED events leave out another tenant’s existing objects', async () => {
     const ours = unique('ours');

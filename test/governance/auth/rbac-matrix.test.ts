@@ -584,27 +584,19 @@ describe('another tenant’s objects answer exactly like names that do not exist
       ['DELETE', '', 'delete'],
       ['GET', '/status', 'get'],
       ['PUT', '/status', 'update-status'],
-    ] as const)(
-      `tenant-admin@acme: %s%s of globex's ${fx.kind} by name answers as for a missing name`,
-      async (method, sub, verb) => {
-        const body = method === 'PUT' ? { status: fx.status } : undefined;
-        const hidden = await as(
-          TENANT_ADMIN_ACME,
-          method,
-          `${objectPath(fx, place, hiddenName)}${sub}`,
-          body,
-        );
-        const missing = await as(
-          TENANT_ADMIN_ACME,
-          method,
-          `${objectPath(fx, place, missingName)}${sub}`,
-          body,
-        );
-        // 404, or 403 for a delete the role may perform on no object of the kind (decided before any lookup).
-        expect(hidden.status).toBe(statusFor(expectedOutcome(TENANT_ADMIN_ACME, verb, fx.kind, place), 200));
-        expect(answer(hidden, hiddenName)).toEqual(answer(missing, missingName));
-      },
-    );
+    ] as const)(`tenant-admin@acme: %s%s of globex's ${fx.kind} by name answers as for a missing name`, async (method, sub, verb) => {
+      const body = method === 'PUT' ? { status: fx.status } : undefined;
+      const hidden = await as(TENANT_ADMIN_ACME, method, `${objectPath(fx, place, hiddenName)}${sub}`, body);
+      const missing = await as(
+        TENANT_ADMIN_ACME,
+        method,
+        `${objectPath(fx, place, missingName)}${sub}`,
+        body,
+      );
+      // 404, or 403 for a delete the role may perform on no object of the kind (decided before any lookup).
+      expect(hidden.status).toBe(statusFor(expectedOutcome(TENANT_ADMIN_ACME, verb, fx.kind, place), 200));
+      expect(answer(hidden, hiddenName)).toEqual(answer(missing, missingName));
+    });
 
     it(`tenant-admin@acme: applying globex's ${fx.kind} answers as applying a ${fx.kind} that does not exist`, async () => {
       // A hidden object takes the create path, so PUT /tenants/globex and PUT /tenants/<missing>
