@@ -1,7 +1,7 @@
 import { canonicallyEqual } from '../../src/governance/audit/canonical-json.js';
 import { findKind } from '../../src/model/kinds.js';
 import { API_VERSION, type ApiObject } from '../../src/model/object.js';
-import { parseObject, parseStatus } from '../../src/model/parse-object.js';
+import { type ParseResult, parseObject, parseStatus } from '../../src/model/parse-object.js';
 
 /**
  * The documents the crash load writes. Every write carries its counter (one
@@ -141,14 +141,10 @@ export function statusCounterOf(object: ApiObject): number | undefined {
   return status.crash?.write ?? Number.NaN;
 }
 
-/**
- * Why a stored object is not exactly one a client sent (undefined when it is):
- * its user-owned part must parse and validate as a write, and equal, after the
- * schema's defaults, the document of the write its label names, status included.
- */
-export function notAsSent(object: ApiObject): string | undefined {
+/** Validates the user-owned part of a stored object again, as the write that made it. */
+export function revalidate(object: ApiObject): ParseResult {
   const { name, tenant, project, labels, annotations } = object.metadata;
-  const parsed = parseObject({
+  return parseObject({
     apiVersion: object.apiVersion,
     kind: object.kind,
     metadata: {
@@ -160,6 +156,16 @@ export function notAsSent(object: ApiObject): string | undefined {
     },
     spec: object.spec,
   });
+}
+
+/**
+ * Why a stored object is not exactly one a client sent (undefined when it is):
+ * its user-owned part must parse and validate as a write, and equal, after the
+ * schema's defaults, the document of the write its label names, status included.
+ */
+export function notAsSent(object: ApiObject): string | undefined {
+  const { name, labels } = object.metadata;
+  const parsed = revalidate(object);
   if (!parsed.ok)
     return `does not validate: ${parsed.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`;
   const counter = specCounterOf(object);

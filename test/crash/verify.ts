@@ -4,9 +4,8 @@ import { ChainVerifier } from '../../src/governance/audit/chain.js';
 import { objectDigest } from '../../src/governance/audit/digest.js';
 import { KINDS } from '../../src/model/kinds.js';
 import type { ApiObject } from '../../src/model/object.js';
-import { parseObject } from '../../src/model/parse-object.js';
 import type { Store, StoreEvent } from '../../src/store/store.js';
-import { CLIENT_LABEL, notAsSent, specCounterOf, statusCounterOf } from './documents.js';
+import { CLIENT_LABEL, notAsSent, revalidate, specCounterOf, statusCounterOf } from './documents.js';
 import type { Ack, Ledger, ObjectLedger } from './ledger.js';
 import type { WatchedEvent } from './watch-observer.js';
 
@@ -333,19 +332,7 @@ function checkEvent(
       problems.add(`${at} shows status write ${status}, which its client never sent`);
     }
   } else {
-    const { name, tenant, project, labels, annotations } = object.metadata;
-    const parsed = parseObject({
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      metadata: {
-        name,
-        ...(tenant !== undefined && { tenant }),
-        ...(project !== undefined && { project }),
-        ...(labels !== undefined && { labels }),
-        ...(annotations !== undefined && { annotations }),
-      },
-      spec: object.spec,
-    });
+    const parsed = revalidate(object);
     if (!parsed.ok) problems.add(`${at} does not validate: ${JSON.stringify(parsed.issues)}`);
   }
 }
