@@ -1,0 +1,165 @@
+import type { GpuFleet } from './gpu-fleet.js';
+
+/**
+ * GPU fragmentation as defined by FGD (Weng et al., "Beware of Fragmentation", USENIX ATC'23) and
+ * implemented in hkust-adsl/kubernetes-scheduler-simulator (`utils.NodeGpuShareFragAmountScore`).
+ *
+ * A node's fragmentation is the expected amount of its free milli-GPU that a pod drawn from the
+ * typical-pod distribution could NOT use: for each typical pod t with frequency p_t,
+ *  - t fits (model accessible, enough CPU, enough GPUs with ≥ t.gpuMilli free): only the free
+ *    milli-GPU on GPUs too small for t counts (the simulator's "Q3 satisfied, partly Q2");
+ *  - otherwise (CPU-only t, wrong model, lacks CPU or GPU): all free milli-GPU counts.
+ * Memory is not part of the measure, exactly as in the reference simulator.
+ */
+
+export interface TypicalPod {
+  readonly cpuMilli: number;
+  readonly gpuMilli: number;
+  readonly numGpu: number;
+  /** Any-of model list; empty = any. */
+  readonly models: readonly string[];
+  /** Probability in the distribution (sums to 1 over the list). */
+  readonly freq: number;
+}
+
+export interface TypicalPodSource {
+  readonly cpuMilli: number;
+  readonly numGpu: number;
+  readonly gpuMilli: number;
+  readonly models: readonly string[];
+}
+
+export interface TypicalPodOptions {
+  /** Keep the most frequent shapes until they cover this share of pods (simulator default 0.95). */
+  readonly popularityThreshold?: number;
+  /** Count CPU-only pods in the distribution (simulator default true). */
+  readonly includeCpuPods?: boolean;
+}
+
+/**
+ * The typical-pod distribution of a pod list, as `utils.GetTypicalPods` builds it with the
+ * experiment defaults (isInvolvedCpuPods true, podPopularityThreshold 95, podIncreaseStep 1,
+ * gpuResWeight 0): shapes (cpu, gpuMilli, numGpu, model list) by decreasing count, ties broken by
+ * larger cpu, gpuMilli, numGpu, model string first; cut once the kept shapes cover the threshold;
+ * frequencies renormalised over the kept shapes.
+ */
+export function typicalPodsOf(
+  pods: readonly TypicalPodSource[],
+  options: TypicalPodOptions = {},
+): TypicalPod[] {
+  const threshold = options.popularityThreshold ?? 0.95;
+  const includeCpu = options.includeCpuPods ?? true;
+  const counts = new Map<string, { pod: Omit<TypicalPod, 'freq'>; spec: string; count: number }>();
+  let total = 0;
+  for (const p of pods) {
+    if (!includeCpu && p.numGpu === 0) continue;
+    const gpuMilli = p.numGpu === 0 ? 0 : p.gpuMilli;
+    const spec = p.models.join('|');
+    const key = `${p.cpuMilli}/${gpuMilli}/${p.numGpu}/${spec}`;
+    const entry = counts.get(key);
+    if (entry) entry.count++;
+    else
+      counts.set(key, {
+        pod: { cpuMilli: p.cpuMilli, gpuMilli, numGpu: p.numGpu, models: [...p.models] },
+        spec,
+        count: 1,
+      });
+    total++;
+  }
+  if (total === 0) return [];
+  const sorted = [...counts.values()].sort(
+    (a, b) =>
+      b.count - a.count ||
+      b.pod.cpuMilli - a.pod.cpuMilli ||
+      b.pod.gpuMilli - a.pod.gpuMilli ||
+      b.pod.numGpu - a.pod.numGpu ||
+      (a.spec < b.spec ? 1 : a.spec > b.spec ? -1 : 0),
+  );
+  const kept: typeof sorted = [];
+  let covered = 0;
+  for (const entry of sorted) {
+    if (covered >= threshold * total) break;
+    kept.push(entry);
+    covered += entry.count;
+  }
+  return kept.map((e) => ({ ...e.pod, freq: e.count / covered }));
+}
+
+/** Evaluates node fragmentation against one typical-pod distribution, for one fleet's model table. */
+export class FragmentationMeter {
+  readonly #fleet: GpuFleet;
+  /** Σ p_t over CPU-only typical pods: they see all free milli-GPU as fragment. */
+  readonly #cpuOnlyFreq: number;
+  readonly #cpu: Float64Array;
+  readonly #milli: Float64Array;
+  readonly #num: Float64Array;
+  readonly #freq: Float64Array;
+  /** Per typical pod: -1 = any model, else bit mask over fleet models (0 = no fleet model fits). */
+  readonly #mask: Int32Array;
+
+  constructor(fleet: GpuFleet, typical: readonly TypicalPod[]) {
+    this.#fleet = fleet;
+    const gpuPods = typical.filter((t) => t.numGpu > 0 && t.gpuMilli > 0);
+    this.#cpuOnlyFreq = typical
+      .filter((t) => !(t.numGpu > 0 && t.gpuMilli > 0))
+      .reduce((s, t) => s + t.freq, 0);
+    const n = gpuPods.length;
+    this.#cpu = new Float64Array(n);
+    this.#milli = new Float64Array(n);
+    this.#num = new Float64Array(n);
+    this.#freq = new Float64Array(n);
+    this.#mask = new Int32Array(n);
+    gpuPods.forEach((t, i) => {
+      this.#cpu[i] = t.cpuMilli;
+      this.#milli[i] = t.gpuMilli;
+      this.#num[i] = t.numGpu;
+      this.#freq[i] = t.freq;
+      let mask = t.models.length === 0 ? -1 : 0;
+      for (const m of t.models) {
+        const id = fleet.models.indexOf(m);
+        if (id >= 0) mask |= 1 << id;
+      }
+      this.#mask[i] = mask;
+    });
+  }
+
+  /** Fragmentation (expected unusable milli-GPU) of `node` in its current GPU state, with `cpuLeft` free CPU. */
+  nodeFragmentation(node: number, cpuLeft: number): number {
+    const fleet = this.#fleet;
+    const start = fleet.gpuStart[node]!;
+    const end = start + fleet.gpuCount[node]!;
+    const free = fleet.gpuFree;
+    let total = 0;
+    for (let g = start; g < end; g++) total += free[g]!;
+    if (total === 0) return 0;
+    const model = fleet.modelId[node]!;
+    const bit = model < 0 ? 0 : 1 << model;
+    let frag = this.#cpuOnlyFreq * total;
+    const n = this.#freq.length;
+    for (let i = 0; i < n; i++) {
+      const p = this.#freq[i]!;
+      const mask = this.#mask[i]!;
+      if ((mask & bit) === 0 || cpuLeft < this.#cpu[i]!) {
+        frag += p * total;
+        continue;
+      }
+      const milli = this.#milli[i]!;
+      let usable = 0;
+      let small = 0;
+      for (let g = start; g < end; g++) {
+        const f = free[g]!;
+        if (f >= milli) usable++;
+        else small += f;
+      }
+      frag += usable >= this.#num[i]! ? p * small : p * total;
+    }
+    return frag;
+  }
+
+  /** Fragmentation summed over every node of the fleet. */
+  fleetFragmentation(): number {
+    let sum = 0;
+    for (let n = 0; n < this.#fleet.size; n++) sum += this.nodeFragmentation(n, this.#fleet.cpuFree[n]!);
+    return sum;
+  }
+}
