@@ -4,6 +4,7 @@ import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerGet } from './commands/get.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { UsageError } from './output.js';
@@ -28,6 +29,7 @@ registerGet(program);
 registerAudit(program);
 registerToken(program);
 registerCatalog(program);
+registerSimulate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,148 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Command } from 'commander';
+import { GPU_POLICY_NAMES, UnknownPolicyError } from '../../scheduling/gpu-policies.js';
+import { type FgdRunStep, type FgdTrace, runFgdExperiment } from '../../sim/fgd-experiment.js';
+import { DEFAULT_SEEDS } from '../../sim/fgd-methodology.js';
+import { allocationChartSvg } from '../../sim/report-chart.js';
+import { renderCurvesCsv } from '../../sim/report-curves.js';
+import { renderSummaryJson, summaryRecords } from '../../sim/report-summary.js';
+import { SUMMARY_TABLE_HEADERS, summaryTableRows } from '../../sim/report-table.js';
+import { formatSeedList, parseSeedList, SeedListError } from '../../sim/seeds.js';
+import { readNodeListCsv, readPodListCsv } from '../../sim/trace-csv.js';
+import { renderTable, UsageError } from '../output.js';
+
+/** Where the shared Alibaba GPU trace 2023 lives, relative to the working directory. */
+const TRACE_DIR = '../shared/traces/alibaba-gpu-2023/csv';
+const DEFAULT_NODES = join(TRACE_DIR, 'openb_node_list_gpu_node.csv');
+const DEFAULT_PODS = join(TRACE_DIR, 'openb_pod_list_default.csv');
+
+interface SimulateFlags {
+  nodes?: string;
+  pods?: string;
+  policy?: string;
+  seeds: string;
+  out: string;
+}
+
+export function registerSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description(
+      "Replay Alibaba GPU trace pod lists in the FGD methodology (Weng et al., ATC'23) and compare placement policies",
+    )
+    .option('--nodes <file>', `node list CSV (default ${DEFAULT_NODES})`)
+    .option('--pods <files>', `pod list CSV(s), comma-separated (default ${DEFAULT_PODS})`)
+    .option('--policy <names>', `policies, comma-separated (default all: ${GPU_POLICY_NAMES.join(',')})`)
+    .option('--seeds <list>', 'seeds: a range 42-51, a list 42,43 or one seed', formatSeedList(DEFAULT_SEEDS))
+    .option('--out <dir>', 'directory for summary.json, curves-*.csv and allocation-*.svg', 'sim-out')
+    .action(async (flags: SimulateFlags) => {
+      const seeds = seedsFlag(flags.seeds);
+      const policies = policiesFlag(flags.policy);
+      const nodeFile = inputFile('--nodes', flags.nodes, DEFAULT_NODES);
+      const podFiles = (flags.pods === undefined ? [undefined] : splitList('--pods', flags.pods)).map((f) =>
+        inputFile('--pods', f, DEFAULT_PODS),
+      );
+      const names = podFiles.map(traceName);
+      const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+      if (duplicate !== undefined)
+        throw new UsageError(
+          `--pods: two pod lists are named '${duplicate}'; their output files would collide`,
+        );
+
+      const nodes = await readNodeListCsv(nodeFile);
+      const traces: FgdTrace[] = [];
+      for (const [i, file] of podFiles.entries())
+        traces.push({ name: names[i]!, pods: await readPodListCsv(file) });
+
+      const gpuNodes = nodes.filter((n) => n.gpuCount > 0);
+      const gpus = gpuNodes.reduce((sum, n) => sum + n.gpuCount, 0);
+      const progress = progressReporter(process.stderr);
+      const result = runFgdExperiment({ nodes, traces, policies, seeds, onRunStart: progress.step });
+      progress.end();
+
+      console.log(
+        `FGD methodology: ${gpuNodes.length} GPU nodes (${gpus} GPUs) from ${nodeFile}; seeds ${formatSeedList(seeds)}; unallocated GPU % = mean ± sd over seeds`,
+      );
+      console.log(renderTable([...SUMMARY_TABLE_HEADERS], summaryTableRows(result.outcomes)));
+
+      await mkdir(flags.out, { recursive: true });
+      const written = ['summary.json'];
+      await writeFile(join(flags.out, 'summary.json'), renderSummaryJson(summaryRecords(result.outcomes)));
+      for (const trace of traces) {
+        const outcomes = result.outcomes.filter((o) => o.trace === trace.name);
+        const csv = `curves-${trace.name}.csv`;
+        const svg = `allocation-${trace.name}.svg`;
+        await writeFile(join(flags.out, csv), renderCurvesCsv(result.gridPct, outcomes));
+        await writeFile(join(flags.out, svg), allocationChartSvg(trace.name, result.gridPct, outcomes));
+        written.push(csv, svg);
+      }
+      console.log(`\nWrote ${written.join(', ')} to ${flags.out}/`);
+    });
+}
+
+function splitList(flag: string, value: string): string[] {
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`${flag} '${value}': empty item in the list`);
+  return items;
+}
+
+function seedsFlag(value: string): number[] {
+  try {
+    return parseSeedList(value);
+  } catch (error) {
+    if (error instanceof SeedListError)
+      throw new UsageError(`--seeds ${error.message}; use e.g. 42-51, 42,43 or 7`);
+    throw error;
+  }
+}
+
+/** Names are matched case-insensitively and reported in their canonical spelling. */
+function policiesFlag(value: string | undefined): string[] {
+  if (value === undefined) return [...GPU_POLICY_NAMES];
+  const out: string[] = [];
+  for (const item of splitList('--policy', value)) {
+    const canonical = GPU_POLICY_NAMES.find((p) => p.toLowerCase() === item.toLowerCase());
+    if (canonical === undefined) throw new UsageError(`--policy: ${new UnknownPolicyError(item).message}`);
+    if (!out.includes(canonical)) out.push(canonical);
+  }
+  return out;
+}
+
+function inputFile(flag: string, given: string | undefined, fallback: string): string {
+  const file = given ?? fallback;
+  if (existsSync(file)) return file;
+  throw new UsageError(
+    given === undefined
+      ? `${flag} not given and the default ${fallback} does not exist here; pass ${flag} FILE`
+      : `${flag} ${file}: no such file`,
+  );
+}
+
+/** `../x/openb_pod_list_default.csv` → `openb_pod_list_default`; also used in output file names. */
+function traceName(file: string): string {
+  return basename(file).replace(/\.csv$/i, '');
+}
+
+/**
+ * On a terminal, one line rewritten per run (`[12/60] trace · FGD · seed 45`); otherwise (a pipe,
+ * a CI log) one plain line per pod list × policy, so logs stay short.
+ */
+function progressReporter(stream: NodeJS.WriteStream): { step: (s: FgdRunStep) => void; end: () => void } {
+  const tty = stream.isTTY === true;
+  let firstSeed: number | undefined;
+  return {
+    step(s) {
+      if (tty) {
+        stream.write(`\r\x1b[K[${s.index}/${s.total}] ${s.trace} · ${s.policy} · seed ${s.seed}`);
+        return;
+      }
+      firstSeed ??= s.seed;
+      if (s.seed === firstSeed) stream.write(`[${s.index}/${s.total}] ${s.trace} · ${s.policy}\n`);
+    },
+    end() {
+      if (tty) stream.write('\r\x1b[K');
+    },
+  };
+}
