@@ -96,6 +96,12 @@ export class FragmentationMeter {
   readonly #freq: Float64Array;
   /** Per typical pod: -1 = any model, else bit mask over fleet models (0 = no fleet model fits). */
   readonly #mask: Int32Array;
+  /** Distinct gpuMilli values among the typical GPU pods; #level[i] indexes it for typical pod i. */
+  readonly #levels: Float64Array;
+  readonly #level: Int32Array;
+  /** Scratch per level: GPUs with ≥ that much free, and free milli-GPU on the other GPUs. */
+  readonly #usable: Int32Array;
+  readonly #small: Float64Array;
 
   constructor(fleet: GpuFleet, typical: readonly TypicalPod[]) {
     this.#fleet = fleet;
@@ -121,6 +127,11 @@ export class FragmentationMeter {
       }
       this.#mask[i] = mask;
     });
+    const levels = [...new Set(gpuPods.map((t) => t.gpuMilli))];
+    this.#levels = Float64Array.from(levels);
+    this.#level = Int32Array.from(gpuPods, (t) => levels.indexOf(t.gpuMilli));
+    this.#usable = new Int32Array(levels.length);
+    this.#small = new Float64Array(levels.length);
   }
 
   /** Fragmentation (expected unusable milli-GPU) of `node` in its current GPU state, with `cpuLeft` free CPU. */
@@ -134,6 +145,23 @@ export class FragmentationMeter {
     if (total === 0) return 0;
     const model = fleet.modelId[node]!;
     const bit = model < 0 ? 0 : 1 << model;
+    // usable / small depend only on the typical pod's gpuMilli: count them once per distinct
+    // value (integers, so exact), then sum over typical pods in their order as before.
+    const levels = this.#levels;
+    const usableAt = this.#usable;
+    const smallAt = this.#small;
+    for (let l = 0; l < levels.length; l++) {
+      const milli = levels[l]!;
+      let usable = 0;
+      let small = 0;
+      for (let g = start; g < end; g++) {
+        const f = free[g]!;
+        if (f >= milli) usable++;
+        else small += f;
+      }
+      usableAt[l] = usable;
+      smallAt[l] = small;
+    }
     let frag = this.#cpuOnlyFreq * total;
     const n = this.#freq.length;
     for (let i = 0; i < n; i++) {
@@ -143,15 +171,8 @@ export class FragmentationMeter {
         frag += p * total;
         continue;
       }
-      const milli = this.#milli[i]!;
-      let usable = 0;
-      let small = 0;
-      for (let g = start; g < end; g++) {
-        const f = free[g]!;
-        if (f >= milli) usable++;
-        else small += f;
-      }
-      frag += usable >= this.#num[i]! ? p * small : p * total;
+      const l = this.#level[i]!;
+      frag += usableAt[l]! >= this.#num[i]! ? p * smallAt[l]! : p * total;
     }
     return frag;
   }

@@ -37,6 +37,24 @@ export function checkFit(fleet: GpuFleet, node: number, pod: CompiledPod): FitOu
   return 'fit';
 }
 
+/**
+ * Boolean form of checkFit (same verdict as `checkFit(...) === 'fit'`), without building a reason.
+ * The policies' scan loops inline the same test over local typed-array references.
+ */
 export function fits(fleet: GpuFleet, node: number, pod: CompiledPod): boolean {
-  return checkFit(fleet, node, pod) === 'fit';
+  if (fleet.cpuFree[node]! < pod.cpuMilli || fleet.memFree[node]! < pod.memoryMib) return false;
+  if (pod.numGpu === 0) return true;
+  const model = fleet.modelId[node]!;
+  if (model < 0 || (!pod.anyModel && (pod.modelMask & (1 << model)) === 0)) return false;
+  return pod.shared ? fleet.maxFreeMilli[node]! >= pod.gpuMilli : fleet.fullyFreeGpus[node]! >= pod.numGpu;
+}
+
+/**
+ * GPU-model bits a node's modelId must hit for the pod (`1 << modelId`); CPU-only nodes
+ * (modelId -1, i.e. bit 31) never match since fleets hold at most 31 models. 0 for CPU-only pods,
+ * which skip the GPU checks.
+ */
+export function allowedModelBits(pod: CompiledPod): number {
+  if (pod.numGpu === 0) return 0;
+  return pod.anyModel ? 0x7fffffff : pod.modelMask & 0x7fffffff;
 }

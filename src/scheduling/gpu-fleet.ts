@@ -44,6 +44,11 @@ export interface CompiledPod {
   readonly affinityTag: number;
   /** Identifies (cpu, gpuMilli, numGpu): the fields fragmentation depends on. */
   readonly shapeKey: number;
+  /**
+   * Small dense index of shapeKey within the compiling fleet (0, 1, 2, … in order of first
+   * compile): lets scorers cache per (shape, node) in flat typed arrays.
+   */
+  readonly shapeIndex: number;
 }
 
 export class OverCommitError extends Error {
@@ -89,6 +94,7 @@ export class GpuFleet {
   readonly version: Uint32Array;
   readonly gpuCapacityMilli: number;
   #gpuAllocatedMilli = 0;
+  readonly #shapeIndices = new Map<number, number>();
 
   constructor(nodes: readonly GpuNodeSpec[]) {
     const n = nodes.length;
@@ -140,6 +146,11 @@ export class GpuFleet {
     return this.#gpuAllocatedMilli;
   }
 
+  /** Number of distinct pod shapes compiled so far; every CompiledPod.shapeIndex is below it. */
+  get shapeCount(): number {
+    return this.#shapeIndices.size;
+  }
+
   compile(pod: GpuPodRequest): CompiledPod {
     let mask = 0;
     for (const m of pod.models) {
@@ -147,6 +158,12 @@ export class GpuFleet {
       if (id >= 0) mask |= 1 << id;
     }
     const shared = pod.numGpu === 1 && pod.gpuMilli < MILLI_PER_GPU;
+    const shapeKey = (pod.cpuMilli * 1001 + pod.gpuMilli) * 16 + Math.min(pod.numGpu, 15);
+    let shapeIndex = this.#shapeIndices.get(shapeKey);
+    if (shapeIndex === undefined) {
+      shapeIndex = this.#shapeIndices.size;
+      this.#shapeIndices.set(shapeKey, shapeIndex);
+    }
     return {
       cpuMilli: pod.cpuMilli,
       memoryMib: pod.memoryMib,
@@ -157,7 +174,8 @@ export class GpuFleet {
       totalGpuMilli: pod.numGpu * pod.gpuMilli,
       shared,
       affinityTag: affinityTagOf(pod.numGpu, pod.gpuMilli),
-      shapeKey: (pod.cpuMilli * 1001 + pod.gpuMilli) * 16 + Math.min(pod.numGpu, 15),
+      shapeKey,
+      shapeIndex,
     };
   }
 

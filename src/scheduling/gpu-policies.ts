@@ -1,6 +1,6 @@
 import type { Rng } from '../runtime/rng.js';
 import { FragmentationMeter, type TypicalPod } from './fgd-fragmentation.js';
-import { fits } from './gpu-fit.js';
+import { allowedModelBits } from './gpu-fit.js';
 import { type CompiledPod, type GpuFleet, MILLI_PER_GPU } from './gpu-fleet.js';
 
 /**
@@ -81,13 +81,13 @@ export function createGpuPolicy(name: string, ctx: GpuPolicyContext): GpuPolicy 
     case 'Random':
       return randomPolicy(ctx);
     case 'DotProd':
-      return scoredPolicy('DotProd', ctx, dotProductScore);
+      return scoredPolicy('DotProd', ctx, dotProductScoreAll);
     case 'GpuClustering':
-      return scoredPolicy('GpuClustering', ctx, gpuClusteringScore);
+      return scoredPolicy('GpuClustering', ctx, gpuClusteringScoreAll);
     case 'GpuPacking':
-      return scoredPolicy('GpuPacking', ctx, gpuPackingScore);
+      return scoredPolicy('GpuPacking', ctx, gpuPackingScoreAll);
     case 'BestFit':
-      return scoredPolicy('BestFit', ctx, bestFitScore);
+      return bestFitPolicy(ctx);
     case 'FGD':
       return fgdPolicy(ctx);
     default:
@@ -103,31 +103,74 @@ const MAX_NODE_SCORE = 100;
 type NodeScore = (fleet: GpuFleet, node: number, pod: CompiledPod) => number;
 
 /**
- * Highest-scoring feasible node. Ties: the lowest node index when `rng` is null, else reservoir
- * sampling (kube-scheduler selectHost).
+ * Writes the indices of the nodes the pod fits on (the gpu-fit filter: CPU, memory, GPU model,
+ * GPUs), in ascending order, to `out` and returns how many there are. The same verdict as
+ * `fits()`, inlined over local typed-array references so the scan stays a tight loop.
  */
-function selectHost(
-  fleet: GpuFleet,
-  pod: CompiledPod,
-  rng: Rng | null,
-  score: NodeScore,
-): { node: number; score: number } {
+export function collectFeasible(fleet: GpuFleet, pod: CompiledPod, out: Int32Array): number {
+  const size = fleet.size;
+  const cpuFree = fleet.cpuFree;
+  const memFree = fleet.memFree;
+  const cpu = pod.cpuMilli;
+  const mem = pod.memoryMib;
+  let count = 0;
+  if (pod.numGpu === 0) {
+    for (let n = 0; n < size; n++) {
+      out[count] = n;
+      count += ((cpuFree[n]! >= cpu) as unknown as number) & ((memFree[n]! >= mem) as unknown as number);
+    }
+    return count;
+  }
+  const modelId = fleet.modelId;
+  const allowed = allowedModelBits(pod);
+  if (pod.shared) {
+    const maxFree = fleet.maxFreeMilli;
+    const milli = pod.gpuMilli;
+    // branchless: the verdict is data-dependent, so a branch per node mispredicts often
+    for (let n = 0; n < size; n++) {
+      out[count] = n;
+      count +=
+        ((cpuFree[n]! >= cpu) as unknown as number) &
+        ((memFree[n]! >= mem) as unknown as number) &
+        ((maxFree[n]! >= milli) as unknown as number) &
+        ((allowed >>> modelId[n]!) & 1);
+    }
+    return count;
+  }
+  const fullyFree = fleet.fullyFreeGpus;
+  const num = pod.numGpu;
+  for (let n = 0; n < size; n++) {
+    out[count] = n;
+    count +=
+      ((cpuFree[n]! >= cpu) as unknown as number) &
+      ((memFree[n]! >= mem) as unknown as number) &
+      ((fullyFree[n]! >= num) as unknown as number) &
+      ((allowed >>> modelId[n]!) & 1);
+  }
+  return count;
+}
+
+/**
+ * Picks the winner among `count` feasible nodes whose scores sit in `scores` (same order): the
+ * highest score; ties go to the lowest node index when `rng` is null, else reservoir sampling
+ * (kube-scheduler selectHost). Returns the position in `feasible`, or -1 when count is 0.
+ */
+function selectHost(scores: Float64Array, count: number, rng: Rng | null): number {
   let best = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   let ties = 0;
-  for (let n = 0; n < fleet.size; n++) {
-    if (!fits(fleet, n, pod)) continue;
-    const s = score(fleet, n, pod);
+  for (let k = 0; k < count; k++) {
+    const s = scores[k]!;
     if (s > bestScore) {
-      best = n;
+      best = k;
       bestScore = s;
       ties = 1;
     } else if (rng !== null && s === bestScore) {
       ties++;
-      if (Math.floor(rng.next() * ties) === 0) best = n;
+      if (Math.floor(rng.next() * ties) === 0) best = k;
     }
   }
-  return { node: best, score: bestScore };
+  return best;
 }
 
 /** Lowest-indexed fully free GPUs (simulator AllocateExclusiveGpuId). */
@@ -172,15 +215,100 @@ function tieRng(ctx: GpuPolicyContext): Rng | null {
   return (ctx.tieBreak ?? 'first') === 'random' ? ctx.rng : null;
 }
 
-function scoredPolicy(name: GpuPolicyName, ctx: GpuPolicyContext, score: NodeScore): GpuPolicy {
+/**
+ * A policy that scores every feasible node and keeps the best. `scoreAll` fills scores[k] for the
+ * node feasible[k]; each policy passes its own function so that the scoring loop is monomorphic.
+ */
+function scoredPolicy(
+  name: GpuPolicyName,
+  ctx: GpuPolicyContext,
+  scoreAll: (
+    fleet: GpuFleet,
+    pod: CompiledPod,
+    feasible: Int32Array,
+    count: number,
+    scores: Float64Array,
+  ) => void,
+): GpuPolicy {
   const { fleet } = ctx;
   const rng = tieRng(ctx);
+  const feasible = new Int32Array(fleet.size);
+  const scores = new Float64Array(fleet.size);
   return {
     name,
     place(pod) {
-      const best = selectHost(fleet, pod, rng, score);
-      if (best.node < 0) return null;
-      return { node: best.node, gpus: bestFitGpus(fleet, best.node, pod), score: best.score };
+      const count = collectFeasible(fleet, pod, feasible);
+      scoreAll(fleet, pod, feasible, count, scores);
+      const k = selectHost(scores, count, rng);
+      if (k < 0) return null;
+      const node = feasible[k]!;
+      return { node, gpus: bestFitGpus(fleet, node, pod), score: scores[k]! };
+    },
+  };
+}
+
+function dotProductScoreAll(
+  fleet: GpuFleet,
+  pod: CompiledPod,
+  feasible: Int32Array,
+  count: number,
+  scores: Float64Array,
+): void {
+  for (let k = 0; k < count; k++) scores[k] = dotProductScore(fleet, feasible[k]!, pod);
+}
+
+function gpuClusteringScoreAll(
+  fleet: GpuFleet,
+  pod: CompiledPod,
+  feasible: Int32Array,
+  count: number,
+  scores: Float64Array,
+): void {
+  for (let k = 0; k < count; k++) scores[k] = gpuClusteringScore(fleet, feasible[k]!, pod);
+}
+
+function gpuPackingScoreAll(
+  fleet: GpuFleet,
+  pod: CompiledPod,
+  feasible: Int32Array,
+  count: number,
+  scores: Float64Array,
+): void {
+  for (let k = 0; k < count; k++) scores[k] = gpuPackingScore(fleet, feasible[k]!, pod);
+}
+
+/** BestFit with bestFitScore inlined (same arithmetic, same order) and selectHost fused in. */
+function bestFitPolicy(ctx: GpuPolicyContext): GpuPolicy {
+  const { fleet } = ctx;
+  const rng = tieRng(ctx);
+  const feasible = new Int32Array(fleet.size);
+  const cpuFree = fleet.cpuFree;
+  const gpuFreeTotal = fleet.gpuFreeTotal;
+  return {
+    name: 'BestFit',
+    place(pod) {
+      const count = collectFeasible(fleet, pod, feasible);
+      const cpuReq = pod.cpuMilli;
+      const gpuReq = pod.totalGpuMilli;
+      let best = -1;
+      let bestScore = Number.NEGATIVE_INFINITY;
+      let ties = 0;
+      for (let k = 0; k < count; k++) {
+        const node = feasible[k]!;
+        const cpu = (cpuFree[node]! - cpuReq) / MAX_SPEC_CPU;
+        const gpu = (gpuFreeTotal[node]! - gpuReq) / MAX_SPEC_GPU;
+        const s = Math.trunc((1 - (cpu * 0.5 + gpu * 0.5)) * MAX_NODE_SCORE);
+        if (s > bestScore) {
+          best = node;
+          bestScore = s;
+          ties = 1;
+        } else if (rng !== null && s === bestScore) {
+          ties++;
+          if (Math.floor(rng.next() * ties) === 0) best = node;
+        }
+      }
+      if (best < 0) return null;
+      return { node: best, gpus: bestFitGpus(fleet, best, pod), score: bestScore };
     },
   };
 }
@@ -192,8 +320,7 @@ function randomPolicy(ctx: GpuPolicyContext): GpuPolicy {
   return {
     name: 'Random',
     place(pod) {
-      let count = 0;
-      for (let n = 0; n < fleet.size; n++) if (fits(fleet, n, pod)) feasible[count++] = n;
+      const count = collectFeasible(fleet, pod, feasible);
       if (count === 0) return null;
       const node = feasible[Math.floor(rng.next() * count)]!;
       return { node, gpus: randomFitGpus(fleet, node, pod, rng), score: MAX_NODE_SCORE };
@@ -277,10 +404,33 @@ function fgdPolicy(ctx: GpuPolicyContext): GpuPolicy {
   const rng = tieRng(ctx);
   if (!ctx.typicalPods) throw new Error('FGD needs the typical-pod distribution (typicalPods)');
   const meter = new FragmentationMeter(fleet, ctx.typicalPods);
-  const before = new Float64Array(fleet.size);
-  const cacheVersion = new Uint32Array(fleet.size).fill(0xffffffff);
-  const cache: Map<number, number>[] = Array.from({ length: fleet.size }, () => new Map());
+  const size = fleet.size;
+  const version = fleet.version;
+  const cpuFree = fleet.cpuFree;
+  /** Fragmentation of each node as it stands, valid while beforeVersion matches its version. */
+  const before = new Float64Array(size);
+  const beforeVersion = new Uint32Array(size).fill(0xffffffff);
+  /**
+   * evaluate() per (shape, node), flat at shapeIndex × size + node; an entry is valid while its
+   * cacheVersion matches the node's version, so a bind invalidates by the version bump alone.
+   */
+  let shapeCapacity = 0;
+  let cache = new Float64Array(0);
+  let cacheVersion = new Uint32Array(0);
+  const feasible = new Int32Array(size);
   const NO_GPU = 255;
+
+  const reserveShape = (shapeIndex: number): void => {
+    if (shapeIndex < shapeCapacity) return;
+    const capacity = Math.max(shapeIndex + 1, shapeCapacity * 2, 16);
+    const nextCache = new Float64Array(capacity * size);
+    nextCache.set(cache);
+    const nextVersion = new Uint32Array(capacity * size).fill(0xffffffff);
+    nextVersion.set(cacheVersion);
+    cache = nextCache;
+    cacheVersion = nextVersion;
+    shapeCapacity = capacity;
+  };
 
   const evaluate = (node: number, pod: CompiledPod): number => {
     const start = fleet.gpuStart[node]!;
@@ -315,31 +465,47 @@ function fgdPolicy(ctx: GpuPolicyContext): GpuPolicy {
     return Math.floor(sigmoid((base - after) / 1000) * MAX_NODE_SCORE) * 256 + NO_GPU;
   };
 
-  const packed = (node: number, pod: CompiledPod): number => {
-    if (cacheVersion[node] !== fleet.version[node]) {
-      cacheVersion[node] = fleet.version[node]!;
-      cache[node]!.clear();
-      before[node] = meter.nodeFragmentation(node, fleet.cpuFree[node]!);
-    }
-    const nodeCache = cache[node]!;
-    let value = nodeCache.get(pod.shapeKey);
-    if (value === undefined) {
-      value = evaluate(node, pod);
-      nodeCache.set(pod.shapeKey, value);
-    }
-    return value;
-  };
-
-  const score: NodeScore = (_fleet, node, pod) => Math.floor(packed(node, pod) / 256);
-
   return {
     name: 'FGD',
     place(pod) {
-      const best = selectHost(fleet, pod, rng, score);
-      if (best.node < 0) return null;
-      const gpu = packed(best.node, pod) % 256;
-      const gpus = pod.shared ? [gpu] : exclusiveGpus(fleet, best.node, pod.numGpu);
-      return { node: best.node, gpus, score: best.score };
+      const count = collectFeasible(fleet, pod, feasible);
+      reserveShape(pod.shapeIndex);
+      const base = pod.shapeIndex * size;
+      const c = cache;
+      const cv = cacheVersion;
+      let best = -1;
+      let bestScore = Number.NEGATIVE_INFINITY;
+      let ties = 0;
+      for (let k = 0; k < count; k++) {
+        const node = feasible[k]!;
+        const slot = base + node;
+        const v = version[node]!;
+        let value: number;
+        if (cv[slot] === v) {
+          value = c[slot]!;
+        } else {
+          if (beforeVersion[node] !== v) {
+            beforeVersion[node] = v;
+            before[node] = meter.nodeFragmentation(node, cpuFree[node]!);
+          }
+          value = evaluate(node, pod);
+          c[slot] = value;
+          cv[slot] = v;
+        }
+        const s = Math.floor(value / 256);
+        if (s > bestScore) {
+          best = node;
+          bestScore = s;
+          ties = 1;
+        } else if (rng !== null && s === bestScore) {
+          ties++;
+          if (Math.floor(rng.next() * ties) === 0) best = node;
+        }
+      }
+      if (best < 0) return null;
+      const gpu = c[base + best]! % 256;
+      const gpus = pod.shared ? [gpu] : exclusiveGpus(fleet, best, pod.numGpu);
+      return { node: best, gpus, score: bestScore };
     },
   };
 }
