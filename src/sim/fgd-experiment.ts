@@ -1,7 +1,7 @@
 import { typicalPodsOf } from '../scheduling/fgd-fragmentation.js';
 import type { GpuNodeSpec } from '../scheduling/gpu-fleet.js';
 import type { TieBreak } from '../scheduling/gpu-policies.js';
-import { meanAndSd, type PodLike, runFgdMethodology, toRequest } from './fgd-methodology.js';
+import { type PodLike, runFgdMethodologySeeds, toRequest } from './fgd-methodology.js';
 
 /**
  * The `strata simulate` experiment in the FGD methodology: every pod list × policy × seed, each run
@@ -101,38 +101,30 @@ export function runFgdExperiment(options: FgdExperimentOptions): FgdExperimentRe
     // Computed once per pod list: every policy and seed measures fragmentation against it.
     const typicalPods = typicalPodsOf(trace.pods.map(toRequest));
     for (const policy of options.policies) {
-      const at100: number[] = [];
-      const at130: number[] = [];
+      const summary = runFgdMethodologySeeds({
+        nodes: options.nodes,
+        pods: trace.pods,
+        policy,
+        seeds: options.seeds,
+        loadCeiling: ceiling,
+        typicalPods,
+        tieBreak: options.tieBreak ?? 'first',
+        onSeedStart: (seed) =>
+          options.onRunStart?.({ index: ++index, total, trace: trace.name, policy, seed }),
+      });
       const curveSum = new Float64Array(gridPct.length);
-      let name = policy;
-      for (const seed of options.seeds) {
-        index++;
-        options.onRunStart?.({ index, total, trace: trace.name, policy, seed });
-        const run = runFgdMethodology({
-          nodes: options.nodes,
-          pods: trace.pods,
-          policy,
-          seed,
-          loadCeiling: ceiling,
-          typicalPods,
-          tieBreak: options.tieBreak ?? 'first',
-        });
-        name = run.policy;
-        at100.push(run.unallocatedGpuPctAt100);
-        at130.push(run.unallocatedGpuPctAt130);
+      for (const run of summary.runs) {
         const curve = sampleOnGrid(run.arrivedPct, run.allocatedPct, gridPct);
         for (let g = 0; g < curve.length; g++) curveSum[g] = curveSum[g]! + curve[g]!;
       }
-      const a = meanAndSd(at100);
-      const b = meanAndSd(at130);
       outcomes.push({
         trace: trace.name,
-        policy: name,
+        policy: summary.policy,
         seeds: options.seeds,
-        unallocatedGpuPctAt100: a.mean,
-        unallocatedGpuPctAt130: b.mean,
-        sd100: a.sd,
-        sd130: b.sd,
+        unallocatedGpuPctAt100: summary.unallocatedGpuPctAt100,
+        unallocatedGpuPctAt130: summary.unallocatedGpuPctAt130,
+        sd100: summary.sd100,
+        sd130: summary.sd130,
         allocatedPct: curveSum.map((v) => v / options.seeds.length),
       });
     }

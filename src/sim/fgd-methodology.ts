@@ -151,11 +151,18 @@ export const DEFAULT_SEEDS: readonly number[] = [42, 43, 44, 45, 46, 47, 48, 49,
 
 /** One policy over several seeds (default 42–51): mean and sd of the two figures. */
 export function runFgdMethodologySeeds(
-  options: Omit<FgdRunOptions, 'seed'> & { readonly seeds?: readonly number[] },
+  options: Omit<FgdRunOptions, 'seed'> & {
+    readonly seeds?: readonly number[];
+    /** Called before each seed's run, for progress reports. */
+    readonly onSeedStart?: (seed: number) => void;
+  },
 ): SeedSummary {
-  const seeds = options.seeds ?? DEFAULT_SEEDS;
-  const typicalPods = options.typicalPods ?? typicalPodsOf(options.pods.map(toRequest));
-  const runs = seeds.map((seed) => runFgdMethodology({ ...options, typicalPods, seed }));
+  const { seeds = DEFAULT_SEEDS, onSeedStart, ...run } = options;
+  const typicalPods = run.typicalPods ?? typicalPodsOf(run.pods.map(toRequest));
+  const runs = seeds.map((seed) => {
+    onSeedStart?.(seed);
+    return runFgdMethodology({ ...run, typicalPods, seed });
+  });
   const a = meanAndSd(runs.map((r) => r.unallocatedGpuPctAt100));
   const b = meanAndSd(runs.map((r) => r.unallocatedGpuPctAt130));
   return {

@@ -1,15 +1,11 @@
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { typicalPodsOf } from '../scheduling/fgd-fragmentation.js';
 import type { GpuNodeSpec } from '../scheduling/gpu-fleet.js';
 import { GPU_POLICY_NAMES, type TieBreak } from '../scheduling/gpu-policies.js';
 import { DEFAULT_SEEDS, type PodLike, runFgdMethodologySeeds, toRequest } from './fgd-methodology.js';
-import { readNodeListCsv, readPodListCsv } from './trace-csv.js';
 
 /**
  * Reproduces the FGD paper's comparison (Fig. 7, `openb_pod_list_default`): all six policies over
- * seeds 42–51 in the FGD methodology. Run directly it prints our figures beside the published ones:
- *   node --import tsx src/sim/reproduce.ts [POD_CSV] [NODE_CSV]
+ * seeds 42–51 in the FGD methodology. `strata simulate` prints it beside the published figures.
  */
 
 /** Unallocated GPU % at 100% arrived load, mean of seeds 42–51 (Weng et al., ATC'23, Fig. 7). */
@@ -66,38 +62,5 @@ export function reproducePolicies(options: ReproduceOptions): ReproductionRow[] 
       sd130: s.sd130,
       msPerRun: elapsed / seeds.length,
     };
-  });
-}
-
-const TRACE_DIR = '../shared/traces/alibaba-gpu-2023/csv';
-
-async function main(): Promise<void> {
-  const podFile = process.argv[2] ?? join(TRACE_DIR, 'openb_pod_list_default.csv');
-  const nodeFile = process.argv[3] ?? join(TRACE_DIR, 'openb_node_list_gpu_node.csv');
-  const [nodes, pods] = await Promise.all([readNodeListCsv(nodeFile), readPodListCsv(podFile)]);
-  const tieBreak: TieBreak = process.env.STRATA_TIE_BREAK === 'random' ? 'random' : 'first';
-  const rows = reproducePolicies({ nodes, pods, tieBreak, now: () => performance.now() });
-  console.log(
-    `FGD methodology on ${podFile}, ${nodes.length} nodes, seeds ${DEFAULT_SEEDS.join(',')}, ties → ${tieBreak}`,
-  );
-  console.log('policy          unalloc@100 (sd)   published   unalloc@130 (sd)   ms/run');
-  for (const r of rows) {
-    // the published anchor is for openb_pod_list_default only
-    const published = podFile.endsWith('openb_pod_list_default.csv')
-      ? PUBLISHED_DEFAULT_AT_100[r.policy]
-      : undefined;
-    console.log(
-      `${r.policy.padEnd(15)} ${r.unallocatedGpuPctAt100.toFixed(2).padStart(6)} (${r.sd100.toFixed(2)})` +
-        `      ${published === undefined ? '   -' : published.toFixed(2).padStart(6)}` +
-        `      ${r.unallocatedGpuPctAt130.toFixed(2).padStart(6)} (${r.sd130.toFixed(2)})` +
-        `   ${r.msPerRun.toFixed(0).padStart(6)}`,
-    );
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
   });
 }
