@@ -2,7 +2,7 @@
  * Flat, typed-array fleet state for GPU placement: per node CPU / memory left, GPU model and the
  * free milli-GPU of every GPU, plus the aggregates the filters and scorers read in O(1) (fully free
  * GPUs, largest free fraction, total free milli-GPU, which GPU-request kinds already sit on the node).
- * Updated incrementally on every bind, never rebuilt per decision. Pure: no I/O, no clock.
+ * Updated incrementally on every bind and release, never rebuilt per decision. Pure: no I/O, no clock.
  */
 
 export const MILLI_PER_GPU = 1000;
@@ -90,7 +90,7 @@ export class GpuFleet {
   readonly affinityCount: Uint16Array;
   /** Number of distinct request kinds present on each node. */
   readonly affinityKinds: Uint8Array;
-  /** Bumped on every bind to a node; lets scorers cache per-node results. */
+  /** Bumped on every bind and release on a node; lets scorers cache per-node results. */
   readonly version: Uint32Array;
   readonly gpuCapacityMilli: number;
   #gpuAllocatedMilli = 0;
@@ -208,6 +208,42 @@ export class GpuFleet {
       const slot = node * AFFINITY_SLOTS + pod.affinityTag;
       if (this.affinityCount[slot] === 0) this.affinityKinds[node]!++;
       this.affinityCount[slot]!++;
+    }
+    this.#refreshGpuAggregates(node);
+    this.version[node]!++;
+  }
+
+  /**
+   * Returns what bind() took: the exact inverse of `bind(node, pod, gpus)`. Throws
+   * OverCommitError, leaving the state untouched, when the release would give back more than the
+   * node has (a double release or a release of something never bound).
+   */
+  release(node: number, pod: CompiledPod, gpus: readonly number[]): void {
+    const name = this.names[node] ?? `#${node}`;
+    if (this.cpuFree[node]! + pod.cpuMilli > this.cpuCapacity[node]!)
+      throw new OverCommitError(name, 'cpu released beyond capacity');
+    if (gpus.length !== pod.numGpu) {
+      throw new OverCommitError(name, `pod holds ${pod.numGpu} GPUs, ${gpus.length} given`);
+    }
+    const count = this.gpuCount[node]!;
+    const start = this.gpuStart[node]!;
+    for (let k = 0; k < gpus.length; k++) {
+      const g = gpus[k]!;
+      if (!Number.isInteger(g) || g < 0 || g >= count) throw new OverCommitError(name, `no GPU ${g}`);
+      if (gpus.indexOf(g) !== k) throw new OverCommitError(name, `GPU ${g} given twice`);
+      if (this.gpuFree[start + g]! + pod.gpuMilli > MILLI_PER_GPU)
+        throw new OverCommitError(name, `GPU ${g} released beyond capacity`);
+    }
+    if (pod.affinityTag >= 0 && this.affinityCount[node * AFFINITY_SLOTS + pod.affinityTag] === 0)
+      throw new OverCommitError(name, 'no pod of this request kind is bound here');
+    this.cpuFree[node]! += pod.cpuMilli;
+    this.memFree[node]! += pod.memoryMib;
+    for (const g of gpus) this.gpuFree[start + g]! += pod.gpuMilli;
+    this.#gpuAllocatedMilli -= pod.totalGpuMilli;
+    if (pod.affinityTag >= 0) {
+      const slot = node * AFFINITY_SLOTS + pod.affinityTag;
+      this.affinityCount[slot]!--;
+      if (this.affinityCount[slot] === 0) this.affinityKinds[node]!--;
     }
     this.#refreshGpuAggregates(node);
     this.version[node]!++;

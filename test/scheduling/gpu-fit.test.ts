@@ -140,3 +140,37 @@ describe('GpuFleet.bind', () => {
     expect(fleet.affinityKinds[0]).toBe(2);
   });
 });
+
+describe('GpuFleet.release', () => {
+  it('is the exact inverse of bind, aggregates and request kinds included', () => {
+    const fleet = new GpuFleet([gpuNode('n', { gpuCount: 4 })]);
+    const pristine = { cpu: fleet.cpuFree[0], mem: fleet.memFree[0], gpus: fleet.gpuFreeOf(0) };
+    const shared = fleet.compile(sharedPod(300));
+    const whole = fleet.compile(wholeGpuPod(2));
+    fleet.bind(0, shared, [1]);
+    fleet.bind(0, whole, [0, 3]);
+    fleet.release(0, whole, [0, 3]);
+    fleet.release(0, shared, [1]);
+    expect({ cpu: fleet.cpuFree[0], mem: fleet.memFree[0], gpus: fleet.gpuFreeOf(0) }).toEqual(pristine);
+    expect([fleet.fullyFreeGpus[0], fleet.maxFreeMilli[0], fleet.gpuFreeTotal[0]]).toEqual([4, 1000, 4000]);
+    expect([fleet.gpuAllocatedMilli, fleet.affinityKinds[0]]).toEqual([0, 0]);
+  });
+
+  it.each([
+    ['a pod never bound', (fleet: GpuFleet) => fleet.release(0, fleet.compile(sharedPod(300)), [0])],
+    [
+      'the same pod twice',
+      (fleet: GpuFleet) => {
+        const pod = fleet.compile(wholeGpuPod(1));
+        fleet.bind(0, pod, [1]);
+        fleet.release(0, pod, [1]);
+        fleet.release(0, pod, [1]);
+      },
+    ],
+  ] as const)('refuses to release %s', (_, act) => {
+    const fleet = new GpuFleet([gpuNode('n', { gpuCount: 2 })]);
+    expect(() => act(fleet)).toThrow(OverCommitError);
+    expect(fleet.gpuFreeOf(0)).toEqual([1000, 1000]);
+    expect(fleet.cpuFree[0]).toBe(64_000);
+  });
+});
