@@ -10,7 +10,16 @@ import { renderCurvesCsv } from '../../sim/report-curves.js';
 import { renderSummaryJson, summaryRecords } from '../../sim/report-summary.js';
 import { SUMMARY_TABLE_HEADERS, summaryTableRows } from '../../sim/report-table.js';
 import { formatSeedList, parseSeedList, SeedListError } from '../../sim/seeds.js';
-import { readNodeListCsv, readPodListCsv } from '../../sim/trace-csv.js';
+import { runTimeExperiment, type TimeTrace } from '../../sim/time-replay-experiment.js';
+import {
+  renderTimeCurvesCsv,
+  renderTimeSummaryJson,
+  TIME_TABLE_HEADERS,
+  timeAllocationChartSvg,
+  timeSummaryRecords,
+  timeTableRows,
+} from '../../sim/time-replay-report.js';
+import { readNodeListCsv, readPodListCsv, type TraceNode } from '../../sim/trace-csv.js';
 import { renderTable, UsageError } from '../output.js';
 
 /** Where the shared Alibaba GPU trace 2023 lives, relative to the working directory. */
@@ -18,7 +27,15 @@ const TRACE_DIR = '../shared/traces/alibaba-gpu-2023/csv';
 const DEFAULT_NODES = join(TRACE_DIR, 'openb_node_list_gpu_node.csv');
 const DEFAULT_PODS = join(TRACE_DIR, 'openb_pod_list_default.csv');
 
+/**
+ * `fgd`: the FGD methodology (sampled arrivals that never depart, one attempt per pod);
+ * `time`: the time replay (creation and deletion times, a FIFO queue with backfill).
+ */
+export const SIMULATE_MODES = ['fgd', 'time'] as const;
+type SimulateMode = (typeof SIMULATE_MODES)[number];
+
 interface SimulateFlags {
+  mode: string;
   nodes?: string;
   pods?: string;
   policy?: string;
@@ -30,14 +47,24 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description(
-      "Replay Alibaba GPU trace pod lists in the FGD methodology (Weng et al., ATC'23) and compare placement policies",
+      "Replay Alibaba GPU trace pod lists in the FGD methodology (Weng et al., ATC'23) or on the trace's own clock, and compare placement policies",
+    )
+    .option(
+      '--mode <mode>',
+      `${SIMULATE_MODES.join(' or ')}: fgd = sampled arrivals, nothing departs (FGD methodology); time = pods arrive at creation_time and run for deletion − creation, waiting in a FIFO queue with backfill`,
+      'fgd',
     )
     .option('--nodes <file>', `node list CSV (default ${DEFAULT_NODES})`)
     .option('--pods <files>', `pod list CSV(s), comma-separated (default ${DEFAULT_PODS})`)
     .option('--policy <names>', `policies, comma-separated (default all: ${GPU_POLICY_NAMES.join(',')})`)
     .option('--seeds <list>', 'seeds: a range 42-51, a list 42,43 or one seed', formatSeedList(DEFAULT_SEEDS))
-    .option('--out <dir>', 'directory for summary.json, curves-*.csv and allocation-*.svg', 'sim-out')
+    .option(
+      '--out <dir>',
+      'directory for summary.json, curves-*.csv and allocation-*.svg (time mode: time-summary.json, time-curves-*.csv, time-allocation-*.svg)',
+      'sim-out',
+    )
     .action(async (flags: SimulateFlags) => {
+      const mode = modeFlag(flags.mode);
       const seeds = seedsFlag(flags.seeds);
       const policies = policiesFlag(flags.policy);
       const nodeFile = inputFile('--nodes', flags.nodes, DEFAULT_NODES);
@@ -52,10 +79,14 @@ export function registerSimulate(program: Command): void {
         );
 
       const nodes = await readNodeListCsv(nodeFile);
-      const traces: FgdTrace[] = [];
+      const traces: (FgdTrace & TimeTrace)[] = [];
       for (const [i, file] of podFiles.entries())
         traces.push({ name: names[i]!, pods: await readPodListCsv(file) });
 
+      if (mode === 'time') {
+        await simulateTime({ nodes, nodeFile, traces, policies, seeds, out: flags.out });
+        return;
+      }
       const gpuNodes = nodes.filter((n) => n.gpuCount > 0);
       const gpus = gpuNodes.reduce((sum, n) => sum + n.gpuCount, 0);
       const progress = progressReporter(process.stderr);
@@ -80,6 +111,70 @@ export function registerSimulate(program: Command): void {
       }
       console.log(`\nWrote ${written.join(', ')} to ${flags.out}/`);
     });
+}
+
+/**
+ * The time replay's outputs. Like the FGD mode it replays on the GPU nodes only (CPU-only pods are
+ * placed there too); see src/sim/time-replay.ts for the clock and queue rules.
+ */
+async function simulateTime(input: {
+  nodes: readonly TraceNode[];
+  nodeFile: string;
+  traces: readonly TimeTrace[];
+  policies: readonly string[];
+  seeds: readonly number[];
+  out: string;
+}): Promise<void> {
+  const { nodes, nodeFile, traces, policies, seeds, out } = input;
+  const gpuNodes = nodes.filter((n) => n.gpuCount > 0);
+  const gpus = gpuNodes.reduce((sum, n) => sum + n.gpuCount, 0);
+  const progress = progressReporter(process.stderr);
+  const result = runTimeExperiment({ nodes, traces, policies, seeds, onRunStart: progress.step });
+  progress.end();
+
+  console.log(
+    `Time replay: ${gpuNodes.length} GPU nodes (${gpus} GPUs) from ${nodeFile}; seeds ${formatSeedList(seeds)}; pods arrive at creation_time and run for deletion − creation, waiting in a FIFO queue with backfill; figures = mean over seeds, delays in seconds of trace time`,
+  );
+  console.log(renderTable([...TIME_TABLE_HEADERS], timeTableRows(result.outcomes)));
+  for (const trace of traces) {
+    const first = result.outcomes.find((o) => o.trace === trace.name);
+    if (first === undefined) continue;
+    const notes: string[] = [];
+    if (first.podsSkipped > 0)
+      notes.push(`${pods(first.podsSkipped)} of ${first.podsTotal} skipped: no creation_time`);
+    if (first.podsNeverFit > 0) {
+      const shown = first.neverFitPods.slice(0, 5).join(', ');
+      const more = first.neverFitPods.length > 5 ? ', …' : '';
+      notes.push(`${pods(first.podsNeverFit)} never fit any node of the empty fleet (${shown}${more})`);
+    }
+    if (first.podsOpenEnded > 0)
+      notes.push(`${pods(first.podsOpenEnded)} without deletion_time never depart once placed`);
+    for (const note of notes) console.log(`${trace.name}: ${note}`);
+  }
+
+  await mkdir(out, { recursive: true });
+  const written = ['time-summary.json'];
+  await writeFile(join(out, 'time-summary.json'), renderTimeSummaryJson(timeSummaryRecords(result.outcomes)));
+  for (const trace of traces) {
+    const outcomes = result.outcomes.filter((o) => o.trace === trace.name);
+    const csv = `time-curves-${trace.name}.csv`;
+    const svg = `time-allocation-${trace.name}.svg`;
+    await writeFile(join(out, csv), renderTimeCurvesCsv(outcomes));
+    await writeFile(join(out, svg), timeAllocationChartSvg(trace.name, outcomes));
+    written.push(csv, svg);
+  }
+  console.log(`\nWrote ${written.join(', ')} to ${out}/`);
+}
+
+function pods(count: number): string {
+  return `${count} pod${count === 1 ? '' : 's'}`;
+}
+
+function modeFlag(value: string): SimulateMode {
+  const mode = SIMULATE_MODES.find((m) => m === value.toLowerCase());
+  if (mode === undefined)
+    throw new UsageError(`--mode '${value}': unknown mode; valid modes: ${SIMULATE_MODES.join(', ')}`);
+  return mode;
 }
 
 function splitList(flag: string, value: string): string[] {
