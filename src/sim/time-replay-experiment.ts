@@ -2,7 +2,16 @@ import { typicalPodsOf } from '../scheduling/fgd-fragmentation.js';
 import type { GpuNodeSpec } from '../scheduling/gpu-fleet.js';
 import type { TieBreak } from '../scheduling/gpu-policies.js';
 import { toRequest } from './fgd-methodology.js';
-import { runTimeReplay, type TimedPod, type TimeReplayResult } from './time-replay.js';
+import {
+  autoArrivalCompression,
+  checkArrivalCompression,
+  type LoadBasis,
+  loadBasis,
+  offeredLoad,
+  runTimeReplay,
+  type TimedPod,
+  type TimeReplayResult,
+} from './time-replay.js';
 
 /**
  * `strata simulate --mode time`: every pod list × policy × seed through runTimeReplay, each
@@ -37,6 +46,13 @@ export interface TimeExperimentOptions {
   /** See TimeReplayOptions.gpuNodesOnly (default true, as in the FGD methodology). */
   readonly gpuNodesOnly?: boolean;
   readonly tieBreak?: TieBreak;
+  /**
+   * K: arrival = creation_time ÷ K, runtimes kept (default 1, the trace's own timing). 'auto' picks
+   * per pod list the K whose offered load is `targetLoad` (autoArrivalCompression).
+   */
+  readonly arrivalCompression?: number | 'auto';
+  /** The offered load 'auto' aims at (default 1: the GPU work offered equals the capacity). */
+  readonly targetLoad?: number;
   readonly onRunStart?: (step: TimeRunStep) => void;
 }
 
@@ -69,6 +85,10 @@ export interface TimePolicyOutcome {
   readonly queuePeak: number;
   readonly makespanSec: number;
   readonly traceSpanSec: number;
+  /** The K used for this pod list (1 = uncompressed). */
+  readonly arrivalCompression: number;
+  /** Offered load at that K: K × Σ runtime × GPU request ÷ (arrival span × GPU capacity). */
+  readonly offeredLoad: number;
   /** Never-fit pods of the first seed's run (the verdict does not depend on policy or seed). */
   readonly neverFitPods: readonly string[];
 }
@@ -81,7 +101,14 @@ export interface TimeExperimentResult {
 
 type Figure = Exclude<
   keyof TimePolicyOutcome,
-  'trace' | 'policy' | 'seeds' | 'sampleEverySec' | 'allocatedPct' | 'neverFitPods'
+  | 'trace'
+  | 'policy'
+  | 'seeds'
+  | 'sampleEverySec'
+  | 'allocatedPct'
+  | 'neverFitPods'
+  | 'arrivalCompression'
+  | 'offeredLoad'
 >;
 
 const FIGURES: Readonly<Record<Figure, (r: TimeReplayResult) => number>> = {
@@ -107,12 +134,17 @@ const FIGURES: Readonly<Record<Figure, (r: TimeReplayResult) => number>> = {
 export function runTimeExperiment(options: TimeExperimentOptions): TimeExperimentResult {
   if (options.seeds.length === 0) throw new RangeError('at least one seed is needed');
   const sampleEverySec = options.sampleEverySec ?? 3600;
+  const requested = options.arrivalCompression ?? 1;
+  if (requested !== 'auto') checkArrivalCompression(requested);
   const total = options.traces.length * options.policies.length * options.seeds.length;
   const outcomes: TimePolicyOutcome[] = [];
   let index = 0;
   for (const trace of options.traces) {
     // Computed once per pod list: FGD measures fragmentation against it in every run.
     const typicalPods = typicalPodsOf(trace.pods.map(toRequest));
+    const basis = loadBasis(options.nodes, trace.pods);
+    const compression =
+      requested === 'auto' ? autoCompressionOf(trace.name, basis, options.targetLoad) : requested;
     const perPolicy = options.policies.map((policy) =>
       options.seeds.map((seed) => {
         options.onRunStart?.({ index: ++index, total, trace: trace.name, policy, seed });
@@ -124,6 +156,7 @@ export function runTimeExperiment(options: TimeExperimentOptions): TimeExperimen
           sampleEverySec,
           typicalPods,
           tieBreak: options.tieBreak ?? 'first',
+          arrivalCompression: compression,
           ...(options.gpuNodesOnly !== undefined && { gpuNodesOnly: options.gpuNodesOnly }),
         });
       }),
@@ -141,11 +174,21 @@ export function runTimeExperiment(options: TimeExperimentOptions): TimeExperimen
         sampleEverySec,
         allocatedPct: meanCurve(runs, length),
         neverFitPods: runs[0]!.neverFitPods,
+        arrivalCompression: compression,
+        offeredLoad: offeredLoad(basis, compression),
         ...figures,
       });
     }
   }
   return { sampleEverySec, outcomes };
+}
+
+function autoCompressionOf(trace: string, basis: LoadBasis, targetLoad = 1): number {
+  try {
+    return autoArrivalCompression(basis, targetLoad);
+  } catch (error) {
+    throw new Error(`${trace}: cannot pick the arrival compression: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -81,6 +81,13 @@ export interface TimeSummaryRecord {
   readonly makespanSec: number;
   readonly traceSpanSec: number;
   readonly sampleEverySec: number;
+  /**
+   * Only when arrivals were compressed (K ≠ 1), so that an uncompressed run's file is unchanged: the
+   * K used (creation_time ÷ K, runtimes kept) and the offered load at it (K × Σ runtime × GPU
+   * request ÷ (arrival span × GPU capacity)).
+   */
+  readonly arrivalCompression?: number;
+  readonly offeredLoad?: number | null;
 }
 
 /** 4 decimals keep the file diff-friendly and far below any difference that matters. */
@@ -119,11 +126,37 @@ export function timeSummaryRecords(outcomes: readonly TimePolicyOutcome[]): Time
     makespanSec: round4(o.makespanSec),
     traceSpanSec: round4(o.traceSpanSec),
     sampleEverySec: o.sampleEverySec,
+    ...(o.arrivalCompression !== 1 && {
+      arrivalCompression: o.arrivalCompression,
+      offeredLoad: orNull(o.offeredLoad),
+    }),
   }));
 }
 
 export function renderTimeSummaryJson(records: readonly TimeSummaryRecord[]): string {
   return `${JSON.stringify(records, null, 2)}\n`;
+}
+
+/** K with at most 4 decimals: `431.4438`, `50`. */
+export function formatCompression(k: number): string {
+  return formatNumber(k);
+}
+
+/**
+ * The table heading's note on load scaling: '' when no pod list was compressed (K = 1 everywhere),
+ * else `; arrivals compressed K× (creation_time ÷ K, runtimes kept): K = 50` (one K per pod list,
+ * named, when they differ by pod list).
+ */
+export function compressionHeading(outcomes: readonly TimePolicyOutcome[]): string {
+  const perTrace = new Map<string, number>();
+  for (const o of outcomes) if (!perTrace.has(o.trace)) perTrace.set(o.trace, o.arrivalCompression);
+  const ks = [...perTrace.values()];
+  if (ks.every((k) => k === 1)) return '';
+  const same = ks.every((k) => k === ks[0]);
+  const list = same
+    ? formatCompression(ks[0]!)
+    : [...perTrace].map(([trace, k]) => `${formatCompression(k)} for ${trace}`).join(', ');
+  return `; arrivals compressed K× (creation_time ÷ K, runtimes kept): K = ${list}`;
 }
 
 /**
@@ -164,6 +197,7 @@ export function niceStep(range: number, maxTicks = 10): number {
  */
 export function timeAllocationChartSvg(trace: string, outcomes: readonly TimePolicyOutcome[]): string {
   const seeds = outcomes[0]?.seeds ?? [];
+  const k = outcomes[0]?.arrivalCompression ?? 1;
   const stepH = (outcomes[0]?.sampleEverySec ?? SECONDS_PER_HOUR) / SECONDS_PER_HOUR;
   const points = outcomes[0]?.allocatedPct.length ?? 0;
   const spanH = Math.max(stepH, (points - 1) * stepH);
@@ -176,7 +210,10 @@ export function timeAllocationChartSvg(trace: string, outcomes: readonly TimePol
     title: `GPU allocation over time: ${trace}`,
     subtitle: `time replay (FIFO queue with backfill), mean over seeds ${formatSeedList(seeds)} (${seeds.length} run${seeds.length === 1 ? '' : 's'} per policy)`,
     x: {
-      label: 'Trace time (hours since the first arrival)',
+      label:
+        k === 1
+          ? 'Trace time (hours since the first arrival)'
+          : `Replay time (hours since the first arrival; arrivals compressed ${formatCompression(k)}×)`,
       min: 0,
       max: Math.ceil(spanH / xStep) * xStep,
       step: xStep,

@@ -1,7 +1,7 @@
 import { Rng } from '../runtime/rng.js';
 import { type TypicalPod, typicalPodsOf } from '../scheduling/fgd-fragmentation.js';
 import { fits } from '../scheduling/gpu-fit.js';
-import { type CompiledPod, GpuFleet, type GpuNodeSpec } from '../scheduling/gpu-fleet.js';
+import { type CompiledPod, GpuFleet, type GpuNodeSpec, MILLI_PER_GPU } from '../scheduling/gpu-fleet.js';
 import { createGpuPolicy, type GpuPlacement, type TieBreak } from '../scheduling/gpu-policies.js';
 import { type PodLike, toRequest } from './fgd-methodology.js';
 
@@ -30,6 +30,13 @@ import { type PodLike, toRequest } from './fgd-methodology.js';
  * policy call per distinct fit class plus O(queue) array reads; nothing is rescanned when nothing
  * was released.
  *
+ * Load scaling, `arrivalCompression` K (default 1): a pod arrives at creation_time ÷ K instead of
+ * creation_time, so arrivals come K times as fast, while it still runs for deletion − creation once
+ * placed. The trace's own timing is light (its pods mostly live minutes over months), so trace-replay
+ * studies compress arrivals to put the fleet under pressure. K = 1 replays the trace as it is. The
+ * offered load at K (offeredLoad) is K × Σ runtime × GPU request ÷ (arrival span × GPU capacity),
+ * and autoArrivalCompression picks the K that makes it a target.
+ *
  * Node set: `gpuNodesOnly` (default true) follows the FGD methodology, which replays on the GPU
  * nodes only; CPU-only pods are still placed there and consume CPU and memory, as in
  * runFgdMethodology. Pure and deterministic: no wall clock, the seed drives every random choice
@@ -57,6 +64,11 @@ export interface TimeReplayOptions {
   readonly typicalPods?: readonly TypicalPod[];
   /** Equal top scores: 'first' node (default, as in the FGD methodology) or 'random'. */
   readonly tieBreak?: TieBreak;
+  /**
+   * K > 0 (default 1): arrival time = creation_time ÷ K, runtime unchanged. All times in the result
+   * (samples, delays, makespan, trace span) are on that compressed clock.
+   */
+  readonly arrivalCompression?: number;
 }
 
 /** Queueing delay (placement time − arrival time) over the placed pods, in seconds; NaN if none. */
@@ -103,8 +115,75 @@ export interface TimeReplayResult {
   readonly queuePeak: number;
   /** Last event (departure, or arrival if later) − first arrival, seconds. */
   readonly makespanSec: number;
-  /** The same in the trace itself: last deletion − first creation (no waiting), for comparison. */
+  /**
+   * The same in the trace itself: last deletion − first creation (no waiting), for comparison; under
+   * compression, the latest creation ÷ K + (deletion − creation) − the first arrival.
+   */
   readonly traceSpanSec: number;
+  /** The K used: arrival = creation_time ÷ K. */
+  readonly arrivalCompression: number;
+  /** K × Σ runtime × GPU request ÷ (arrival span × GPU capacity); see offeredLoad. */
+  readonly offeredLoad: number;
+}
+
+/**
+ * The figures behind the offered load of a pod list on a fleet, uncompressed (K = 1):
+ * - work: Σ over pods with both timestamps of max(0, deletion − creation) × numGpu × gpuMilli
+ *   (milli-GPU seconds);
+ * - arrival span: last creation_time − first creation_time (seconds);
+ * - capacity: milli-GPU of the nodes (CPU-only nodes add none).
+ * Offered load at K = K × work ÷ (arrival span × capacity): compressing arrivals by K shrinks the
+ * arrival span K-fold and keeps the work, so the load grows linearly with K. Pods without a
+ * deletion time add no work (their runtime is unbounded); never-fit pods add theirs (the load is
+ * what is offered, not what the fleet can take).
+ */
+export interface LoadBasis {
+  readonly workMilliGpuSec: number;
+  readonly arrivalSpanSec: number;
+  readonly capacityMilli: number;
+}
+
+export function loadBasis(nodes: readonly GpuNodeSpec[], pods: readonly TimedPod[]): LoadBasis {
+  let capacityMilli = 0;
+  for (const n of nodes) capacityMilli += n.gpuCount * MILLI_PER_GPU;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  let workMilliGpuSec = 0;
+  for (const p of pods) {
+    if (p.creationTime === null) continue;
+    first = Math.min(first, p.creationTime);
+    last = Math.max(last, p.creationTime);
+    if (p.deletionTime !== null)
+      workMilliGpuSec += Math.max(0, p.deletionTime - p.creationTime) * p.numGpu * p.gpuMilli;
+  }
+  return { workMilliGpuSec, arrivalSpanSec: Number.isFinite(first) ? last - first : 0, capacityMilli };
+}
+
+/** K × work ÷ (arrival span × capacity); NaN when the span or the capacity is 0. */
+export function offeredLoad(basis: LoadBasis, arrivalCompression = 1): number {
+  const denominator = basis.arrivalSpanSec * basis.capacityMilli;
+  return denominator > 0 ? (arrivalCompression * basis.workMilliGpuSec) / denominator : Number.NaN;
+}
+
+/**
+ * The K whose offered load is `targetLoad` (default 1): targetLoad × arrival span × capacity ÷ work.
+ * Throws when no K can reach it: no work (no pod has both timestamps and a GPU request), all pods
+ * arrive at one instant, or no GPU capacity.
+ */
+export function autoArrivalCompression(basis: LoadBasis, targetLoad = 1): number {
+  if (!(targetLoad > 0) || !Number.isFinite(targetLoad))
+    throw new RangeError(`the target load must be a positive number, got ${targetLoad}`);
+  if (!(basis.workMilliGpuSec > 0))
+    throw new Error('no pod requests GPU time (GPU request × (deletion − creation)); no K can set the load');
+  if (!(basis.arrivalSpanSec > 0))
+    throw new Error('every pod arrives at the same instant; compressing arrivals changes nothing');
+  if (!(basis.capacityMilli > 0)) throw new Error('the node list has no GPU');
+  return (targetLoad * basis.arrivalSpanSec * basis.capacityMilli) / basis.workMilliGpuSec;
+}
+
+export function checkArrivalCompression(k: number): void {
+  if (!(k > 0) || !Number.isFinite(k))
+    throw new RangeError(`the arrival compression must be a positive number, got ${k}`);
 }
 
 const DEFAULT_SAMPLE_SEC = 3600;
@@ -112,6 +191,8 @@ const DEFAULT_SAMPLE_SEC = 3600;
 export function runTimeReplay(options: TimeReplayOptions): TimeReplayResult {
   const step = options.sampleEverySec ?? DEFAULT_SAMPLE_SEC;
   if (!(step > 0)) throw new RangeError(`sample spacing must be positive, got ${step}`);
+  const compression = options.arrivalCompression ?? 1;
+  checkArrivalCompression(compression);
   const nodes = (options.gpuNodesOnly ?? true) ? options.nodes.filter((n) => n.gpuCount > 0) : options.nodes;
   if (!nodes.some((n) => n.gpuCount > 0)) throw new Error('the node list has no GPU node');
 
@@ -150,13 +231,17 @@ export function runTimeReplay(options: TimeReplayOptions): TimeReplayResult {
     const source = options.pods[order[a]!]!;
     const pod = fleet.compile(requests[order[a]!]!);
     pods.push(pod);
-    arriveAt[a] = source.creationTime!;
+    // K = 1 keeps the trace's times exactly (x ÷ 1 is x); ÷ K keeps their order (a stable sort above).
+    arriveAt[a] = source.creationTime! / compression;
     if (source.deletionTime === null) {
       runtime[a] = Number.POSITIVE_INFINITY;
       openEnded++;
     } else {
       runtime[a] = Math.max(0, source.deletionTime - source.creationTime!);
-      traceEnd = Math.max(traceEnd, source.deletionTime);
+      // The compressed trace's own departure: arrival + the trace's (deletion − creation).
+      const end =
+        compression === 1 ? source.deletionTime : arriveAt[a]! + (source.deletionTime - source.creationTime!);
+      traceEnd = Math.max(traceEnd, end);
     }
     // Everything placement feasibility depends on; shapeKey leaves out memory and models.
     const key = `${pod.cpuMilli}/${pod.memoryMib}/${pod.numGpu}/${pod.gpuMilli}/${pod.anyModel ? '*' : pod.modelMask}`;
@@ -284,6 +369,8 @@ export function runTimeReplay(options: TimeReplayOptions): TimeReplayResult {
     queuePeak,
     makespanSec,
     traceSpanSec: Number.isFinite(traceEnd) ? Math.max(0, traceEnd - startTime) : 0,
+    arrivalCompression: compression,
+    offeredLoad: offeredLoad(loadBasis(nodes, options.pods), compression),
   };
 }
 

@@ -125,6 +125,91 @@ describe('strata simulate --mode time on a hand-written trace', () => {
   });
 });
 
+describe('strata simulate --mode time --compress', () => {
+  const args = (extra: readonly string[], dir: string) => [
+    '--mode',
+    'time',
+    '--nodes',
+    nodesFile,
+    '--pods',
+    podsFile,
+    '--policy',
+    'BestFit',
+    '--seeds',
+    '7',
+    ...extra,
+    '--out',
+    dir,
+  ];
+
+  it('--compress 1 writes the same bytes as no flag', async () => {
+    const plain = join(sandbox.root, 'k-plain');
+    const one = join(sandbox.root, 'k-one');
+    const a = await simulate(args([], plain));
+    const b = await simulate(args(['--compress', '1'], one));
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout.replaceAll(plain, one));
+    expect(a.stdout).not.toContain('compressed');
+    for (const file of ['time-summary.json', 'time-curves-pods.csv', 'time-allocation-pods.svg'])
+      expect(await readFile(join(one, file))).toEqual(await readFile(join(plain, file)));
+  });
+
+  it('--compress 2 halves arrival times, keeps runtimes, and reports K and the offered load', async () => {
+    const out = join(sandbox.root, 'k-2');
+    const r = await simulate(args(['--compress', '2'], out));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('arrivals compressed K× (creation_time ÷ K, runtimes kept): K = 2');
+    // p1 now arrives at 300 and waits for p0 until 3600: delays 0, 3300, 0; makespan still 4800 s.
+    expect(r.stdout).toMatch(
+      /pods\s+BestFit\s+1\s+62\.50\s+100\.00\s+1100\.0\s+3300\.0\s+3300\.0\s+3\s+1\s+0\s+1\s+1\.3/,
+    );
+    // Work 1000·3600 + 2000·1200 + 4000·100 = 6.4e6 milli-GPU s over 700 s × 2000 milli-GPU, × 2.
+    expect(r.stdout).toContain('pods: arrivals compressed K = 2: offered load');
+    expect(r.stdout).toContain('= 9.14');
+    const [record] = JSON.parse(await readFile(join(out, 'time-summary.json'), 'utf8'));
+    expect(record).toMatchObject({ arrivalCompression: 2, offeredLoad: 9.1429, makespanSec: 4800 });
+    expect(record.queueingDelaySec).toMatchObject({ mean: 1100, max: 3300 });
+    expect(await readFile(join(out, 'time-allocation-pods.svg'), 'utf8')).toContain('arrivals compressed 2×');
+  });
+
+  it('--compress auto prints the K it chose (load 1 = K × work ÷ (span × capacity)) and is deterministic', async () => {
+    const one = join(sandbox.root, 'k-auto-1');
+    const two = join(sandbox.root, 'k-auto-2');
+    const a = await simulate(args(['--compress', 'auto'], one));
+    const b = await simulate(args(['--compress', 'AUTO'], two));
+    expect(a.code).toBe(0);
+    // K = 700 s × 2000 milli-GPU ÷ 6.4e6 milli-GPU s = 0.21875.
+    expect(a.stdout).toContain('K = 0.2188');
+    expect(a.stdout).toMatch(/pods: --compress auto chose K = 0\.2188: offered load .* = 1\.00/);
+    expect(b.stdout).toBe(a.stdout.replaceAll(one, two));
+    const [record] = JSON.parse(await readFile(join(one, 'time-summary.json'), 'utf8'));
+    expect(record).toMatchObject({ arrivalCompression: 0.21875, offeredLoad: 1 });
+    for (const file of ['time-summary.json', 'time-curves-pods.csv', 'time-allocation-pods.svg'])
+      expect(await readFile(join(two, file))).toEqual(await readFile(join(one, file)));
+  });
+
+  it.each([
+    { value: '0', reason: "--compress '0': must be a positive number" },
+    { value: '-3', reason: "--compress '-3': must be a positive number" },
+    { value: 'fast', reason: "--compress 'fast': not a number" },
+    { value: '', reason: "--compress '': not a number" },
+    { value: 'Infinity', reason: "--compress 'Infinity': not a number" },
+    { value: '2x', reason: "--compress '2x': not a number" },
+  ])('--compress=$value → exit 2 naming the flag and the reason', async ({ value, reason }) => {
+    const r = await simulate(args([`--compress=${value}`], join(sandbox.root, 'k-bad')));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(reason);
+    expect(existsSync(join(sandbox.root, 'k-bad'))).toBe(false);
+  });
+
+  it('--compress in the fgd mode → exit 2: it applies to the time mode only', async () => {
+    const r = await simulate(['--mode', 'fgd', '--nodes', nodesFile, '--pods', podsFile, '--compress', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--compress applies to --mode time only');
+  });
+});
+
 describe('strata simulate --mode time on the shared trace', () => {
   it('replays openb_pod_list_default with BestFit, seed 42, in a few seconds', async () => {
     if (!existsSync(join(REPO_ROOT, DEFAULT_PODS)))
@@ -140,6 +225,30 @@ describe('strata simulate --mode time on the shared trace', () => {
     );
     expect(existsSync(join(out, 'time-curves-openb_pod_list_default.csv'))).toBe(true);
     expect(existsSync(join(out, 'time-allocation-openb_pod_list_default.svg'))).toBe(true);
+  });
+
+  it('--compress auto picks K from the trace and puts the fleet under load, in a few seconds', async () => {
+    const out = join(sandbox.root, 'trace-auto');
+    const started = Date.now();
+    const r = await simulate([
+      '--mode',
+      'time',
+      '--policy',
+      'FGD',
+      '--seeds',
+      '42',
+      '--compress',
+      'auto',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // Σ runtime × GPU request = 1.8576e14 milli-GPU s over 12,901,761 s × 6,212,000 milli-GPU.
+    expect(r.stdout).toContain('openb_pod_list_default: --compress auto chose K = 431.4438');
+    const [record] = JSON.parse(await readFile(join(out, 'time-summary.json'), 'utf8'));
+    expect(record).toMatchObject({ offeredLoad: 1, pods: { placed: 8152 } });
+    expect(record.peakAllocatedPct).toBeGreaterThan(20); // about 1% uncompressed
   });
 });
 

@@ -9,9 +9,17 @@ import {
   type GpuPodRequest,
 } from '../../src/scheduling/gpu-fleet.js';
 import { createGpuPolicy, GPU_POLICY_NAMES } from '../../src/scheduling/gpu-policies.js';
-import { delayStats, runTimeReplay, type TimedPod } from '../../src/sim/time-replay.js';
+import {
+  autoArrivalCompression,
+  delayStats,
+  loadBasis,
+  offeredLoad,
+  runTimeReplay,
+  type TimedPod,
+} from '../../src/sim/time-replay.js';
 import { meanCurve, runTimeExperiment } from '../../src/sim/time-replay-experiment.js';
 import {
+  compressionHeading,
   niceStep,
   renderTimeCurvesCsv,
   TIME_TABLE_HEADERS,
@@ -293,6 +301,204 @@ describe('runTimeReplay: properties', () => {
     const r = runTimeReplay({ nodes, pods, policy, seed: 42 });
     expect(r.podsPlaced).toBe(sorted.length);
     expect(r.delaySec).toEqual(delayStats(sorted));
+  });
+});
+
+describe('runTimeReplay: arrival compression (load scaling)', () => {
+  // a: 1 GPU from 1000 for 100 s; b: 1 GPU from 2000 for 50 s. Arrivals are creation ÷ K.
+  const pods = [timed('a', wholeGpuPod(1), 1000, 1100), timed('b', wholeGpuPod(1), 2000, 2050)];
+
+  it.each([
+    // K = 1: the trace as it is. a 1000–1100, b 2000–2050.
+    { k: 1, nodes: twoGpus, start: 1000, makespanSec: 1050, meanPct: (50 * 150) / 1050, maxDelay: 0 },
+    // K = 10: a 100–200, b arrives at 200 as a leaves, runs 200–250.
+    { k: 10, nodes: twoGpus, start: 100, makespanSec: 150, meanPct: 50, maxDelay: 0 },
+    // K = 20: a 50–150, b 100–150: both GPUs busy for 50 s.
+    { k: 20, nodes: twoGpus, start: 50, makespanSec: 100, meanPct: 75, maxDelay: 0 },
+    // K = 20 on one GPU: b arrives at 100 and waits for a until 150, then runs its 50 s.
+    { k: 20, nodes: oneGpu, start: 50, makespanSec: 150, meanPct: 100, maxDelay: 50 },
+    // K = 0.5 stretches arrivals: a 2000–2100, b 4000–4050.
+    { k: 0.5, nodes: twoGpus, start: 2000, makespanSec: 2050, meanPct: (50 * 150) / 2050, maxDelay: 0 },
+  ])('K = $k on $nodes.0.gpuCount GPU(s): arrivals ÷ K, runtimes kept', ({
+    k,
+    nodes,
+    start,
+    makespanSec,
+    meanPct,
+    maxDelay,
+  }) => {
+    const r = runTimeReplay({
+      nodes,
+      pods,
+      policy: 'BestFit',
+      seed: 1,
+      sampleEverySec: 1,
+      arrivalCompression: k,
+    });
+    expect(r.arrivalCompression).toBe(k);
+    expect(r.startTime).toBe(start);
+    expect(r.makespanSec).toBe(makespanSec);
+    expect(r.meanAllocatedPct).toBeCloseTo(meanPct, 10);
+    expect(r.delaySec.max).toBe(maxDelay);
+    expect(r.podsPlaced).toBe(2);
+    // The compressed trace's own span: b's arrival ÷ K + its 50 s − the first arrival.
+    expect(r.traceSpanSec).toBe(2000 / k + 50 - start);
+  });
+
+  it.each(GPU_POLICY_NAMES)('%s: K = 1 is the identity (the same result as no option)', (policy) => {
+    const { nodes, pods: many } = contended(3);
+    const plain = runTimeReplay({ nodes, pods: many, policy, seed: 9 });
+    expect(runTimeReplay({ nodes, pods: many, policy, seed: 9, arrivalCompression: 1 })).toEqual(plain);
+    expect(plain.arrivalCompression).toBe(1);
+  });
+
+  it('compression is deterministic and, on a contended workload, raises queueing', () => {
+    const { nodes, pods: many } = contended(4);
+    const run = (k: number) =>
+      runTimeReplay({ nodes, pods: many, policy: 'FGD', seed: 5, arrivalCompression: k });
+    expect(run(4)).toEqual(run(4));
+    expect(run(4).delaySec.mean).toBeGreaterThan(run(1).delaySec.mean);
+    expect(run(4).offeredLoad).toBeCloseTo(4 * run(1).offeredLoad, 12);
+  });
+
+  it.each([0, -2, Number.NaN, Number.POSITIVE_INFINITY])('K = %s is rejected', (k) => {
+    expect(() =>
+      runTimeReplay({ nodes: oneGpu, pods, policy: 'BestFit', seed: 1, arrivalCompression: k }),
+    ).toThrow(/arrival compression must be a positive number/);
+  });
+});
+
+describe('offered load and --compress auto', () => {
+  // 2 GPUs = 2000 milli-GPU. Work (runtime × milli-GPU): a 100 s × 1000 + b 200 s × 500 = 200,000;
+  // c is CPU-only (no GPU work), d never departs (no finite work), e has no creation time.
+  // Arrival span: creation 0 … 1000 = 1000 s. Load at K = 1: 200,000 ÷ (1000 × 2000) = 0.1.
+  const pods = [
+    timed('a', wholeGpuPod(1), 0, 100),
+    timed('c', cpuPod(1_000), 500, 900),
+    timed('d', sharedPod(250), 600, null),
+    timed('b', sharedPod(500), 1000, 1200),
+    timed('e', wholeGpuPod(1), null, 50),
+  ];
+  const cpuOnly = gpuNode('cpu', { gpuCount: 0, model: '' });
+  const basis = loadBasis([...twoGpus, cpuOnly], pods);
+
+  it('work, arrival span and capacity of the GPU nodes', () => {
+    expect(basis).toEqual({ workMilliGpuSec: 200_000, arrivalSpanSec: 1000, capacityMilli: 2000 });
+    expect(loadBasis([gpuNode('big', { gpuCount: 4 }), cpuOnly], pods).capacityMilli).toBe(4000);
+  });
+
+  it.each([
+    { k: 1, load: 0.1 },
+    { k: 10, load: 1 },
+    { k: 25, load: 2.5 },
+  ])('offered load at K = $k is K × work ÷ (span × capacity) = $load', ({ k, load }) => {
+    expect(offeredLoad(basis, k)).toBeCloseTo(load, 12);
+  });
+
+  it.each([
+    { target: 1, k: 10 },
+    { target: 0.5, k: 5 },
+    { target: 2, k: 20 },
+  ])('auto K for load $target = target × span × capacity ÷ work = $k', ({ target, k }) => {
+    expect(autoArrivalCompression(basis, target)).toBeCloseTo(k, 12);
+    const r = runTimeReplay({
+      nodes: twoGpus,
+      pods,
+      policy: 'BestFit',
+      seed: 1,
+      arrivalCompression: autoArrivalCompression(basis, target),
+    });
+    expect(r.offeredLoad).toBeCloseTo(target, 12);
+  });
+
+  it.each([
+    {
+      rule: 'no GPU work',
+      pods: [timed('c', cpuPod(1_000), 0, 10), timed('c2', cpuPod(1_000), 5, 10)],
+      error: /GPU time/,
+    },
+    {
+      rule: 'one arrival instant',
+      pods: [timed('a', wholeGpuPod(1), 7, 10), timed('b', wholeGpuPod(1), 7, 9)],
+      error: /same instant/,
+    },
+  ])('auto K is refused with $rule', ({ pods: bad, error }) => {
+    expect(() => autoArrivalCompression(loadBasis(twoGpus, bad))).toThrow(error);
+    expect(offeredLoad(loadBasis(twoGpus, [bad[0]!]))).toBeNaN();
+  });
+
+  it('runTimeExperiment with auto: K per pod list, in the outcome, summary and heading', () => {
+    const result = runTimeExperiment({
+      nodes: twoGpus,
+      traces: [{ name: 'hand', pods }],
+      policies: ['BestFit'],
+      seeds: [1],
+      arrivalCompression: 'auto',
+    });
+    const [o] = result.outcomes;
+    expect(o!.arrivalCompression).toBeCloseTo(10, 12);
+    expect(o!.offeredLoad).toBeCloseTo(1, 12);
+    expect(timeSummaryRecords(result.outcomes)[0]).toMatchObject({
+      arrivalCompression: o!.arrivalCompression,
+      offeredLoad: 1,
+    });
+    expect(compressionHeading(result.outcomes)).toBe(
+      '; arrivals compressed K× (creation_time ÷ K, runtimes kept): K = 10',
+    );
+    const half = runTimeExperiment({
+      nodes: twoGpus,
+      traces: [{ name: 'hand', pods }],
+      policies: ['BestFit'],
+      seeds: [1],
+      arrivalCompression: 'auto',
+      targetLoad: 0.5,
+    });
+    expect(half.outcomes[0]!.arrivalCompression).toBeCloseTo(5, 12);
+  });
+
+  it('K = 1 adds nothing to the summary or the heading (uncompressed output unchanged)', () => {
+    const result = runTimeExperiment({
+      nodes: twoGpus,
+      traces: [{ name: 'hand', pods }],
+      policies: ['FGD'],
+      seeds: [1],
+    });
+    const [record] = timeSummaryRecords(result.outcomes);
+    expect(record).not.toHaveProperty('arrivalCompression');
+    expect(record).not.toHaveProperty('offeredLoad');
+    expect(compressionHeading(result.outcomes)).toBe('');
+  });
+
+  it('different K per pod list are named in the heading', () => {
+    const other = pods.map((p) => ({
+      ...p,
+      creationTime: p.creationTime === null ? null : p.creationTime * 2,
+    }));
+    const result = runTimeExperiment({
+      nodes: twoGpus,
+      traces: [
+        { name: 'hand', pods },
+        { name: 'slow', pods: other },
+      ],
+      policies: ['BestFit'],
+      seeds: [1],
+      arrivalCompression: 'auto',
+    });
+    expect(compressionHeading(result.outcomes)).toMatch(/K = 10 for hand, [\d.]+ for slow$/);
+  });
+
+  it('auto on a pod list with no GPU work names the pod list', () => {
+    expect(() =>
+      runTimeExperiment({
+        nodes: twoGpus,
+        traces: [
+          { name: 'cpu-only', pods: [timed('c', cpuPod(1_000), 0, 10), timed('d', cpuPod(1_000), 5, 9)] },
+        ],
+        policies: ['BestFit'],
+        seeds: [1],
+        arrivalCompression: 'auto',
+      }),
+    ).toThrow(/cpu-only: cannot pick the arrival compression/);
   });
 });
 

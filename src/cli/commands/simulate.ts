@@ -12,6 +12,8 @@ import { SUMMARY_TABLE_HEADERS, summaryTableRows } from '../../sim/report-table.
 import { formatSeedList, parseSeedList, SeedListError } from '../../sim/seeds.js';
 import { runTimeExperiment, type TimeTrace } from '../../sim/time-replay-experiment.js';
 import {
+  compressionHeading,
+  formatCompression,
   renderTimeCurvesCsv,
   renderTimeSummaryJson,
   TIME_TABLE_HEADERS,
@@ -41,6 +43,7 @@ interface SimulateFlags {
   policy?: string;
   seeds: string;
   out: string;
+  compress?: string;
 }
 
 export function registerSimulate(program: Command): void {
@@ -59,12 +62,19 @@ export function registerSimulate(program: Command): void {
     .option('--policy <names>', `policies, comma-separated (default all: ${GPU_POLICY_NAMES.join(',')})`)
     .option('--seeds <list>', 'seeds: a range 42-51, a list 42,43 or one seed', formatSeedList(DEFAULT_SEEDS))
     .option(
+      '--compress <K|auto>',
+      'time mode: arrival compression, creation_time ÷ K with runtimes kept (K× the arrival rate; default 1, the trace as it is); auto = the K whose offered load Σ runtime × GPU request ÷ (arrival span ÷ K × GPU capacity) is 1',
+    )
+    .option(
       '--out <dir>',
       'directory for summary.json, curves-*.csv and allocation-*.svg (time mode: time-summary.json, time-curves-*.csv, time-allocation-*.svg)',
       'sim-out',
     )
     .action(async (flags: SimulateFlags) => {
       const mode = modeFlag(flags.mode);
+      const compression = compressFlag(flags.compress);
+      if (mode !== 'time' && flags.compress !== undefined)
+        throw new UsageError('--compress applies to --mode time only');
       const seeds = seedsFlag(flags.seeds);
       const policies = policiesFlag(flags.policy);
       const nodeFile = inputFile('--nodes', flags.nodes, DEFAULT_NODES);
@@ -84,7 +94,7 @@ export function registerSimulate(program: Command): void {
         traces.push({ name: names[i]!, pods: await readPodListCsv(file) });
 
       if (mode === 'time') {
-        await simulateTime({ nodes, nodeFile, traces, policies, seeds, out: flags.out });
+        await simulateTime({ nodes, nodeFile, traces, policies, seeds, compression, out: flags.out });
         return;
       }
       const gpuNodes = nodes.filter((n) => n.gpuCount > 0);
@@ -123,23 +133,39 @@ async function simulateTime(input: {
   traces: readonly TimeTrace[];
   policies: readonly string[];
   seeds: readonly number[];
+  compression: number | 'auto';
   out: string;
 }): Promise<void> {
-  const { nodes, nodeFile, traces, policies, seeds, out } = input;
+  const { nodes, nodeFile, traces, policies, seeds, compression, out } = input;
   const gpuNodes = nodes.filter((n) => n.gpuCount > 0);
   const gpus = gpuNodes.reduce((sum, n) => sum + n.gpuCount, 0);
   const progress = progressReporter(process.stderr);
-  const result = runTimeExperiment({ nodes, traces, policies, seeds, onRunStart: progress.step });
+  const result = runTimeExperiment({
+    nodes,
+    traces,
+    policies,
+    seeds,
+    arrivalCompression: compression,
+    onRunStart: progress.step,
+  });
   progress.end();
 
   console.log(
-    `Time replay: ${gpuNodes.length} GPU nodes (${gpus} GPUs) from ${nodeFile}; seeds ${formatSeedList(seeds)}; pods arrive at creation_time and run for deletion − creation, waiting in a FIFO queue with backfill; figures = mean over seeds, delays in seconds of trace time`,
+    `Time replay: ${gpuNodes.length} GPU nodes (${gpus} GPUs) from ${nodeFile}; seeds ${formatSeedList(seeds)}; pods arrive at creation_time and run for deletion − creation, waiting in a FIFO queue with backfill; figures = mean over seeds, delays in seconds of trace time${compressionHeading(result.outcomes)}`,
   );
   console.log(renderTable([...TIME_TABLE_HEADERS], timeTableRows(result.outcomes)));
   for (const trace of traces) {
     const first = result.outcomes.find((o) => o.trace === trace.name);
     if (first === undefined) continue;
     const notes: string[] = [];
+    if (compression === 'auto')
+      notes.push(
+        `--compress auto chose K = ${formatCompression(first.arrivalCompression)}: offered load Σ runtime × GPU request ÷ (arrival span ÷ K × GPU capacity) = ${first.offeredLoad.toFixed(2)}`,
+      );
+    else if (first.arrivalCompression !== 1)
+      notes.push(
+        `arrivals compressed K = ${formatCompression(first.arrivalCompression)}: offered load Σ runtime × GPU request ÷ (arrival span ÷ K × GPU capacity) = ${first.offeredLoad.toFixed(2)}`,
+      );
     if (first.podsSkipped > 0)
       notes.push(`${pods(first.podsSkipped)} of ${first.podsTotal} skipped: no creation_time`);
     if (first.podsNeverFit > 0) {
@@ -175,6 +201,21 @@ function modeFlag(value: string): SimulateMode {
   if (mode === undefined)
     throw new UsageError(`--mode '${value}': unknown mode; valid modes: ${SIMULATE_MODES.join(', ')}`);
   return mode;
+}
+
+/** `--compress`: a positive decimal number K, or `auto`; absent = 1 (the trace's own timing). */
+function compressFlag(value: string | undefined): number | 'auto' {
+  if (value === undefined) return 1;
+  const text = value.trim();
+  if (text.toLowerCase() === 'auto') return 'auto';
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text))
+    throw new UsageError(`--compress '${value}': not a number; use a positive number K such as 50, or auto`);
+  const k = Number(text);
+  if (!(k > 0) || !Number.isFinite(k))
+    throw new UsageError(
+      `--compress '${value}': must be a positive number (arrival = creation_time ÷ K); use e.g. 50, or auto`,
+    );
+  return k;
 }
 
 function splitList(flag: string, value: string): string[] {
