@@ -1,0 +1,108 @@
+/**
+ * The filters of live placement and the reasons they reject a node with: constants with a human
+ * message, so a decision record (and later "why pending" and the audit trail) carries codes that a
+ * program can count and messages that a person can read.
+ *
+ * Static filters depend only on the pod's constraint signature and on the node's spec (labels,
+ * taints, site, hardware): they are evaluated once per (signature, node change). Dynamic filters
+ * read the snapshot's current allocations on every decision.
+ */
+
+export const FILTER_NAMES = [
+  // static (per constraint signature)
+  'node-selector',
+  'taint-toleration',
+  'residency',
+  'accelerator-model',
+  'gpu-memory',
+  // dynamic (per decision)
+  'node-condition',
+  'gang-domain',
+  'tenant-isolation',
+  'resource-fit',
+  'gpu-topology',
+  'power-headroom',
+] as const;
+export type FilterName = (typeof FILTER_NAMES)[number];
+
+export const REJECTION_MESSAGES = {
+  'node-selector-mismatch': 'node labels do not match the nodeSelector',
+  'untolerated-taint': 'node has a NoSchedule or NoExecute taint the pod does not tolerate',
+  'site-outside-residency': 'node’s site jurisdiction is not in the workload’s residency list',
+  'site-outside-tenant-jurisdictions':
+    'node’s site jurisdiction is not among the tenant’s allowed jurisdictions',
+  'site-unknown': 'node’s cluster or site is unknown, so its jurisdiction cannot be checked',
+  'no-gpu': 'node has no accelerators',
+  'model-not-accepted': 'no accelerator on the node is one of the requested models',
+  'no-mig-gpu': 'no MIG-enabled accelerator of an accepted model offers the requested profile',
+  'gpu-memory-too-small': 'no accepted accelerator (or MIG profile) on the node has the minimum GPU memory',
+  'node-not-ready': 'node is not Ready',
+  'node-unschedulable': 'node is cordoned (unschedulable)',
+  'outside-gang-domain': 'node is outside the gang’s rack, block or rail being tried',
+  'node-held-by-hard-tenant': 'node runs work of a hard-isolated tenant',
+  'node-shared-with-other-tenant': 'pod’s tenant is hard-isolated and the node runs another tenant’s work',
+  'insufficient-cpu': 'not enough free CPU',
+  'insufficient-memory': 'not enough free memory',
+  'insufficient-gpu': 'not enough free eligible GPUs (whole GPUs, or one GPU with enough free milli-GPU)',
+  'no-free-mig-slice': 'no free MIG slice of the profile under NVIDIA’s placement rules',
+  'no-nvlink-domain': 'no single NVLink domain has enough free eligible GPUs',
+  'no-numa-node': 'no single NUMA node has the GPUs, the CPU and a NIC the pod needs',
+  'site-power-budget': 'pod’s added draw would exceed the site’s power budget',
+} as const;
+export type RejectionReason = keyof typeof REJECTION_MESSAGES;
+
+/** Static reasons by small integer code (0 = eligible), as stored in a signature's per-node array. */
+export const STATIC_REASONS: readonly (readonly [FilterName, RejectionReason])[] = [
+  ['node-selector', 'node-selector-mismatch'], // placeholder at 0, never used as a rejection
+  ['node-selector', 'node-selector-mismatch'],
+  ['taint-toleration', 'untolerated-taint'],
+  ['residency', 'site-outside-residency'],
+  ['residency', 'site-outside-tenant-jurisdictions'],
+  ['residency', 'site-unknown'],
+  ['accelerator-model', 'no-gpu'],
+  ['accelerator-model', 'model-not-accepted'],
+  ['accelerator-model', 'no-mig-gpu'],
+  ['gpu-memory', 'gpu-memory-too-small'],
+];
+export const STATIC_CODE = {
+  selector: 1,
+  taint: 2,
+  residency: 3,
+  tenantJurisdiction: 4,
+  siteUnknown: 5,
+  noGpu: 6,
+  model: 7,
+  noMig: 8,
+  gpuMemory: 9,
+} as const;
+
+/** Dynamic reasons by small integer code (0 = pass), as returned by the dynamic filter functions. */
+export const DYNAMIC_REASONS: readonly (readonly [FilterName, RejectionReason])[] = [
+  ['node-condition', 'node-not-ready'], // placeholder at 0 (pass)
+  ['node-condition', 'node-not-ready'],
+  ['node-condition', 'node-unschedulable'],
+  ['gang-domain', 'outside-gang-domain'],
+  ['tenant-isolation', 'node-held-by-hard-tenant'],
+  ['tenant-isolation', 'node-shared-with-other-tenant'],
+  ['resource-fit', 'insufficient-cpu'],
+  ['resource-fit', 'insufficient-memory'],
+  ['resource-fit', 'insufficient-gpu'],
+  ['resource-fit', 'no-free-mig-slice'],
+  ['gpu-topology', 'no-nvlink-domain'],
+  ['gpu-topology', 'no-numa-node'],
+  ['power-headroom', 'site-power-budget'],
+];
+export const DYNAMIC_CODE = {
+  notReady: 1,
+  unschedulable: 2,
+  outsideDomain: 3,
+  hardTenantPresent: 4,
+  sharedWithOther: 5,
+  cpu: 6,
+  memory: 7,
+  gpu: 8,
+  mig: 9,
+  nvlink: 10,
+  numa: 11,
+  power: 12,
+} as const;

@@ -1,0 +1,133 @@
+/**
+ * A PodRequest resolved against one snapshot, ready for the hot loop: quantities in GpuFleet units,
+ * the GpuFleet CompiledPod, the shared constraint signature (static eligibility), the isolation
+ * unit, and the capacity-grid groups to walk. Preparing costs a signature lookup (one JSON key);
+ * callers prepare a workload's pods once and reuse them across scheduling cycles.
+ */
+
+import { type BindablePod, canonicalModel, type FleetSnapshot, MIB } from './fleet-snapshot.js';
+import { type CompiledPod, MILLI_PER_GPU } from './gpu-fleet.js';
+import type { PodRequest } from './placement-request.js';
+import {
+  ConstraintSignature,
+  type GpuKind,
+  type SignatureSpec,
+  signatureKey,
+} from './placement-signature.js';
+
+export interface PreparedPod extends BindablePod {
+  readonly request: PodRequest;
+  readonly compiled: CompiledPod;
+  readonly sig: ConstraintSignature;
+  readonly gpuKind: GpuKind;
+  /** GPUs the pod takes: count for whole GPUs, 1 for a fraction or a MIG slice, 0 otherwise. */
+  readonly gpuCount: number;
+  readonly memoryMib: number;
+  /** Largest memory-slice count of the MIG profile over the fleet's models (power estimate). */
+  readonly migSlices: number;
+  readonly nvlinkRequired: boolean;
+  readonly nvlinkPreferred: boolean;
+  readonly numaAligned: boolean;
+  /** True when every candidate needs a per-GPU choice (topology, NVLink preference, MIG). */
+  readonly needsChoice: boolean;
+  /** Capacity-grid groups whose nodes may host the pod. */
+  readonly groups: Int32Array;
+  readonly unitHard: boolean;
+}
+
+export class PodPreparer {
+  readonly #snapshot: FleetSnapshot;
+  readonly #signatures = new Map<string, ConstraintSignature>();
+
+  constructor(snapshot: FleetSnapshot) {
+    this.#snapshot = snapshot;
+  }
+
+  get signatureCount(): number {
+    return this.#signatures.size;
+  }
+
+  signature(spec: SignatureSpec): ConstraintSignature {
+    const key = signatureKey(spec);
+    let sig = this.#signatures.get(key);
+    if (!sig) {
+      sig = new ConstraintSignature(this.#snapshot, spec);
+      this.#signatures.set(key, sig);
+    }
+    sig.refresh();
+    return sig;
+  }
+
+  prepare(request: PodRequest): PreparedPod {
+    const snap = this.#snapshot;
+    const acc = request.accelerators;
+    const gpuKind: GpuKind = acc.kind;
+    const models = [...new Set((request.models ?? []).map(canonicalModel))].sort();
+    const tenant = snap.tenantSpec(request.tenant);
+    const spec: SignatureSpec = {
+      nodeSelector: Object.entries(request.nodeSelector ?? {}).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+      tolerations: (request.tolerations ?? []).map((t) => ({
+        ...(t.key !== undefined ? { key: t.key } : {}),
+        operator: t.operator ?? 'Equal',
+        ...(t.value !== undefined ? { value: t.value } : {}),
+        ...(t.effect !== undefined ? { effect: t.effect } : {}),
+      })),
+      residency: [...(request.residency ?? [])].sort(),
+      tenantJurisdictions: [...(tenant?.allowedJurisdictions ?? [])].sort(),
+      models: gpuKind === 'none' ? [] : models,
+      gpuKind,
+      migProfile: acc.kind === 'mig' ? acc.profile : undefined,
+      minGpuMemoryMib: gpuKind === 'none' ? 0 : Math.ceil((request.minGpuMemoryBytes ?? 0) / MIB),
+    };
+    const sig = this.signature(spec);
+    const numGpu = acc.kind === 'whole' ? acc.count : acc.kind === 'milli' ? 1 : 0;
+    const gpuMilli = acc.kind === 'whole' ? MILLI_PER_GPU : acc.kind === 'milli' ? acc.milli : 0;
+    const memoryMib = Math.ceil(request.memoryBytes / MIB);
+    const compiled = snap.fleet.compile({
+      cpuMilli: request.cpuMilli,
+      memoryMib,
+      numGpu,
+      gpuMilli,
+      // Model eligibility is the signature's job (per GPU, aliases resolved); GpuFleet sees "any".
+      models: [],
+    });
+    const gpuCount = acc.kind === 'whole' ? acc.count : acc.kind === 'none' ? 0 : 1;
+    const nvlinkRequired = request.nvlink === 'required' && gpuCount > 1 && acc.kind === 'whole';
+    const nvlinkPreferred = request.nvlink === 'preferred' && gpuCount > 1 && acc.kind === 'whole';
+    const numaAligned = request.numaAligned === true;
+    let migSlices = 0;
+    for (const p of sig.migByModel) if (p && p.memorySlices > migSlices) migSlices = p.memorySlices;
+    const fleetModels = snap.fleet.models.length;
+    const groups: number[] = [];
+    if (gpuKind === 'none') {
+      for (let g = 0; g < snap.groupCount; g++) groups.push(g);
+    } else {
+      for (let m = 0; m < fleetModels; m++) {
+        const id = snap.models.find(snap.fleet.models[m]!);
+        if (id >= 0 && (sig.modelBits & (1 << id)) !== 0) groups.push(m);
+      }
+      groups.push(fleetModels + 1); // mixed-model nodes
+    }
+    const unit = snap.isolationUnitOf(request.tenant, request.project);
+    return {
+      id: request.id,
+      request,
+      compiled,
+      sig,
+      gpuKind,
+      gpuCount,
+      cpuMilli: request.cpuMilli,
+      memoryMib,
+      gpuMilli,
+      migProfile: spec.migProfile,
+      migSlices,
+      nvlinkRequired,
+      nvlinkPreferred,
+      numaAligned,
+      needsChoice: nvlinkRequired || nvlinkPreferred || numaAligned || gpuKind === 'mig',
+      groups: Int32Array.from(groups),
+      unit,
+      unitHard: unit >= 0 && snap.unitHard[unit] === 1,
+    };
+  }
+}
