@@ -225,7 +225,10 @@ export class FleetSnapshot {
   readonly domains = new Interner();
   readonly #tenants = new Map<string, TenantSpec>();
   readonly #projects = new Map<string, ProjectSpec>();
-  readonly #bound = new Map<string, { pod: BindablePod; binding: Binding; nodeIndex: number }>();
+  readonly #bound = new Map<
+    string,
+    { pod: BindablePod; binding: Binding; nodeIndex: number; hard: boolean }
+  >();
   readonly #hardwareKey: string[];
 
   constructor(input: FleetSnapshotInput) {
@@ -431,6 +434,22 @@ export class FleetSnapshot {
     return this.#index.get(name) ?? -1;
   }
 
+  /**
+   * Replaces the Tenants and Projects the snapshot knows. Pods prepared afterwards see the new
+   * isolation and allowed jurisdictions (jurisdictions are part of the constraint signature, so a
+   * change gives a new signature); pods already bound keep the isolation they were bound with
+   * until they are released.
+   */
+  setTenancy(
+    tenants: readonly ApiObject<TenantSpec>[],
+    projects: readonly ApiObject<ProjectSpec>[] = [],
+  ): void {
+    this.#tenants.clear();
+    this.#projects.clear();
+    for (const t of tenants) this.#tenants.set(t.metadata.name, t.spec);
+    for (const p of projects) this.#projects.set(p.metadata.name, p.spec);
+  }
+
   tenantSpec(name: string | undefined): TenantSpec | undefined {
     return name === undefined ? undefined : this.#tenants.get(name);
   }
@@ -610,7 +629,9 @@ export class FleetSnapshot {
     const site = this.nodeSite[i]!;
     if (site >= 0) this.siteDrawW[site]! += drawWatts;
     const touched = mig ? [mig.gpu] : at.gpus;
-    if (pod.unit >= 0) this.#addUnit(i, start, touched, pod.unit, 1);
+    // Hardness as of the bind: a later tenancy change must not unbalance the counts on release.
+    const hard = pod.unit >= 0 && this.unitHard[pod.unit] === 1;
+    if (pod.unit >= 0) this.#addUnit(i, start, touched, pod.unit, hard, 1);
     this.#reindex(i);
     const binding: Binding = {
       pod: pod.id,
@@ -623,7 +644,7 @@ export class FleetSnapshot {
       drawWatts,
       isolationUnit: pod.unit >= 0 ? this.units.values[pod.unit]! : '',
     };
-    this.#bound.set(pod.id, { pod, binding, nodeIndex: i });
+    this.#bound.set(pod.id, { pod, binding, nodeIndex: i, hard });
     return binding;
   }
 
@@ -631,7 +652,7 @@ export class FleetSnapshot {
   release(podId: string): void {
     const entry = this.#bound.get(podId);
     if (!entry) throw new OverCommitError('?', `pod ${podId} is not bound`);
-    const { pod, binding, nodeIndex: i } = entry;
+    const { pod, binding, nodeIndex: i, hard } = entry;
     const start = this.fleet.gpuStart[i]!;
     this.fleet.release(i, pod.compiled, binding.gpus);
     if (binding.mig) {
@@ -647,7 +668,8 @@ export class FleetSnapshot {
       this.numaCpuFree[numaBase + u]! += binding.cpuByNuma[u]!;
     const site = this.nodeSite[i]!;
     if (site >= 0) this.siteDrawW[site]! -= binding.drawWatts;
-    if (pod.unit >= 0) this.#addUnit(i, start, binding.mig ? [binding.mig.gpu] : binding.gpus, pod.unit, -1);
+    if (pod.unit >= 0)
+      this.#addUnit(i, start, binding.mig ? [binding.mig.gpu] : binding.gpus, pod.unit, hard, -1);
     this.#reindex(i);
     this.#bound.delete(podId);
   }
@@ -677,8 +699,14 @@ export class FleetSnapshot {
     return left > 0 ? undefined : split;
   }
 
-  #addUnit(i: number, gpuBase: number, gpus: readonly number[], unit: number, delta: 1 | -1): void {
-    const hard = this.unitHard[unit] === 1;
+  #addUnit(
+    i: number,
+    gpuBase: number,
+    gpus: readonly number[],
+    unit: number,
+    hard: boolean,
+    delta: 1 | -1,
+  ): void {
     if (hard) this.nodeHardPods[i]! += delta;
     this.nodeSoleUnit[i] = bumpUnit(this.#nodeUnitCounts, i, unit, delta);
     for (const g of gpus)

@@ -43,8 +43,23 @@ function attempt(
   return { placed };
 }
 
-/** Node membership of each domain of a kind, as domain id → node indices. */
+const domainCache = new WeakMap<
+  FleetSnapshot,
+  Map<GangDomain, { seen: number; members: Map<number, number[]> }>
+>();
+
+/**
+ * Node membership of each domain of a kind, as domain id → node indices. Cached per snapshot and
+ * rebuilt only after a node change (rack and block can change through updateNode).
+ */
 export function domainMembers(s: FleetSnapshot, kind: GangDomain): Map<number, number[]> {
+  let perKind = domainCache.get(s);
+  if (!perKind) {
+    perKind = new Map();
+    domainCache.set(s, perKind);
+  }
+  const cached = perKind.get(kind);
+  if (cached && cached.seen === s.nodeChangeLog.length) return cached.members;
   const members = new Map<number, number[]>();
   const add = (d: number, i: number) => {
     if (d < 0) return;
@@ -60,7 +75,18 @@ export function domainMembers(s: FleetSnapshot, kind: GangDomain): Map<number, n
     else if (kind === 'block') add(s.nodeBlock[i]!, i);
     else for (const rail of s.nodeRails[i]!) add(rail, i);
   }
+  perKind.set(kind, { seen: s.nodeChangeLog.length, members });
   return members;
+}
+
+/** Non-MIG GPU capacity (milli-GPU) of a set of nodes: what the domain holds when empty. */
+function capacityMilli(s: FleetSnapshot, nodes: readonly number[]): number {
+  let total = 0;
+  for (const i of nodes) {
+    const start = s.fleet.gpuStart[i]!;
+    for (let G = start; G < start + s.fleet.gpuCount[i]!; G++) if (s.gpuMig[G] !== 1) total += 1000;
+  }
+  return total;
 }
 
 export function placeGang(
@@ -101,12 +127,14 @@ export function placeGang(
     if (!furthest || result.failure.index > furthest.index) furthest = result.failure;
   }
   if (!furthest) {
-    // No domain has the gang's GPUs even free: explain the first pod against the whole fleet.
+    // No domain has the gang's GPUs even free: explain the first pod against the whole fleet. The
+    // gang never fits when no domain could hold its GPUs even empty.
     const reason = engine.explain(pods[0]!, null);
+    const roomy = [...members.values()].some((nodes) => capacityMilli(s, nodes) >= totalGpuMilli);
     return {
       outcome: 'unschedulable',
       gang: gang.id,
-      verdict: reason.verdict,
+      verdict: roomy ? reason.verdict : 'never-fits',
       domainsTried: [],
       failedPod: pods[0]!.id,
       placedBeforeFailure: 0,

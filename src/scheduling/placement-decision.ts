@@ -4,7 +4,7 @@
  * and a binding and an unschedulable one always has its per-filter rejections and a verdict.
  */
 import type { Binding, GpuAssignment } from './fleet-snapshot.js';
-import type { FilterName, RejectionReason } from './placement-reasons.js';
+import type { FilterName, RejectionReason, RequeueEvent } from './placement-reasons.js';
 
 export interface CandidateScore {
   readonly node: string;
@@ -35,6 +35,8 @@ export interface Unschedulable {
   /** Ordered by the filter order, most rejections first within a filter. */
   readonly rejections: readonly FilterRejection[];
   readonly nodesConsidered: number;
+  /** Events that could change the answer: the union over the rejections; only fleet-changed when never-fits. */
+  readonly requeueOn: readonly RequeueEvent[];
   readonly message: string;
 }
 

@@ -19,6 +19,7 @@
  */
 import { freeMigStarts } from '../hardware/mig.js';
 import {
+  type Binding,
   CELLS_PER_GROUP,
   CPU_CELL_MILLI,
   CPU_LEVELS,
@@ -28,6 +29,7 @@ import {
   gpuLevelMin,
 } from './fleet-snapshot.js';
 import { chooseGpus, GpuChoice } from './gpu-choice.js';
+import { OverCommitError } from './gpu-fleet.js';
 import type {
   CandidateScore,
   FilterRejection,
@@ -36,10 +38,33 @@ import type {
   Unschedulable,
 } from './placement-decision.js';
 import { CycleState, DEFAULT_FILTERS, type FilterPlugin } from './placement-filters.js';
-import { DYNAMIC_REASONS, REJECTION_MESSAGES, STATIC_REASONS } from './placement-reasons.js';
+import {
+  DYNAMIC_REASONS,
+  REJECTION_MESSAGES,
+  REQUEUE_EVENTS,
+  REQUEUE_ON,
+  STATIC_REASONS,
+} from './placement-reasons.js';
 import type { PodRequest } from './placement-request.js';
 import { isBounded, type PlacementProfile, placementProfile, profileBound } from './placement-scorers.js';
 import { PodPreparer, type PreparedPod } from './prepared-pod.js';
+
+/** An allocation that exists already: the pod and where it is bound. */
+export interface Allocation {
+  readonly request: PodRequest;
+  readonly binding: Pick<Binding, 'node' | 'gpus'> & Partial<Pick<Binding, 'mig' | 'numa'>>;
+}
+
+export interface RestoreConflict {
+  readonly pod: string;
+  readonly node: string;
+  readonly reason: string;
+}
+
+export interface RestoreResult {
+  readonly restored: readonly Binding[];
+  readonly conflicts: readonly RestoreConflict[];
+}
 
 export class PlacementEngine {
   readonly snapshot: FleetSnapshot;
@@ -125,6 +150,38 @@ export class PlacementEngine {
 
   release(podId: string): void {
     this.snapshot.release(podId);
+  }
+
+  /**
+   * Books allocations that already exist (from the store, at start-up or after a snapshot rebuild)
+   * exactly where they are, without filtering or scoring. An allocation that names an unknown node
+   * or would over-commit is reported as a conflict, not booked: "no accelerator is ever booked
+   * twice" holds even for inconsistent input.
+   */
+  restore(allocations: readonly Allocation[]): RestoreResult {
+    const restored: Binding[] = [];
+    const conflicts: RestoreConflict[] = [];
+    for (const a of allocations) {
+      const i = this.snapshot.indexOf(a.binding.node);
+      if (i < 0) {
+        conflicts.push({ pod: a.request.id, node: a.binding.node, reason: 'node is not in the snapshot' });
+        continue;
+      }
+      try {
+        const b = a.binding;
+        restored.push(
+          this.snapshot.bind(i, this.prepare(a.request), {
+            gpus: b.gpus,
+            numa: b.numa ?? -1,
+            ...(b.mig ? { mig: { gpu: b.mig.gpu, profile: b.mig.profile, start: b.mig.start } } : {}),
+          }),
+        );
+      } catch (e) {
+        if (!(e instanceof OverCommitError)) throw e;
+        conflicts.push({ pod: a.request.id, node: a.binding.node, reason: e.reason });
+      }
+    }
+    return { restored, conflicts };
   }
 
   #gridScan(pod: PreparedPod): void {
@@ -267,6 +324,11 @@ export class PlacementEngine {
       verdict,
       rejections,
       nodesConsidered: s.size,
+      // A never-fits pod still waits for the fleet to change (a node added or re-declared).
+      requeueOn:
+        verdict === 'never-fits'
+          ? ['fleet-changed']
+          : REQUEUE_EVENTS.filter((e) => rejections.some((r) => REQUEUE_ON[r.reason].includes(e))),
       message:
         (verdict === 'never-fits'
           ? `pod ${pod.id} fits no node of this fleet even with nothing else running`

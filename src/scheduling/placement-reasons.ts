@@ -106,3 +106,37 @@ export const DYNAMIC_CODE = {
   numa: 11,
   power: 12,
 } as const;
+
+/**
+ * Which events could make a node that rejected the pod for this reason accept it (the kube-scheduler
+ * "events to register"): queues requeue an unschedulable pod only when one of them happens.
+ * capacity-freed: a pod released on the fleet; node-changed: a Node's labels, taints, readiness or
+ * cordon changed; tenancy-changed: a Tenant's or Project's isolation or jurisdictions changed;
+ * fleet-changed: nodes, sites or hardware added or changed (a snapshot rebuild).
+ */
+export const REQUEUE_EVENTS = ['capacity-freed', 'node-changed', 'tenancy-changed', 'fleet-changed'] as const;
+export type RequeueEvent = (typeof REQUEUE_EVENTS)[number];
+
+export const REQUEUE_ON: Readonly<Record<RejectionReason, readonly RequeueEvent[]>> = {
+  'node-selector-mismatch': ['node-changed'],
+  'untolerated-taint': ['node-changed'],
+  'site-outside-residency': ['fleet-changed'],
+  'site-outside-tenant-jurisdictions': ['tenancy-changed', 'fleet-changed'],
+  'site-unknown': ['fleet-changed'],
+  'no-gpu': ['fleet-changed'],
+  'model-not-accepted': ['fleet-changed'],
+  'no-mig-gpu': ['fleet-changed'],
+  'gpu-memory-too-small': ['fleet-changed'],
+  'node-not-ready': ['node-changed'],
+  'node-unschedulable': ['node-changed'],
+  'outside-gang-domain': ['capacity-freed'],
+  'node-held-by-hard-tenant': ['capacity-freed', 'tenancy-changed'],
+  'node-shared-with-other-tenant': ['capacity-freed', 'tenancy-changed'],
+  'insufficient-cpu': ['capacity-freed'],
+  'insufficient-memory': ['capacity-freed'],
+  'insufficient-gpu': ['capacity-freed'],
+  'no-free-mig-slice': ['capacity-freed'],
+  'no-nvlink-domain': ['capacity-freed'],
+  'no-numa-node': ['capacity-freed'],
+  'site-power-budget': ['capacity-freed'],
+};

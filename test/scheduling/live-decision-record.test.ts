@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FILTER_NAMES } from '../../src/scheduling/placement-reasons.js';
+import { placementProfile } from '../../src/scheduling/placement-scorers.js';
 import { decideAfter, liveFleet, mig, node, tenant, whole } from './live-builders.js';
 
 describe('live placement: decision records', () => {
@@ -91,6 +92,7 @@ describe('live placement: decision records', () => {
     expect(d.rejections.every((r) => r.message.length > 0)).toBe(true);
     expect(d.rejections.every((r) => (FILTER_NAMES as readonly string[]).includes(r.filter))).toBe(true);
     expect(d.message).toMatch(/fits no node now: 2 × not enough free eligible GPUs/);
+    expect(d.requeueOn).toEqual(['capacity-freed', 'node-changed']);
   });
 
   interface VerdictCase {
@@ -125,6 +127,8 @@ describe('live placement: decision records', () => {
     if (c.fillFirst) engine.place(engine.prepare(whole(1)));
     const d = engine.place(engine.prepare(c.pod));
     expect(d.outcome === 'unschedulable' && d.verdict).toBe(c.want);
+    if (c.want === 'never-fits')
+      expect(d.outcome === 'unschedulable' && d.requeueOn).toEqual(['fleet-changed']);
   });
 
   it('decisions are plain JSON data', () => {
@@ -132,5 +136,42 @@ describe('live placement: decision records', () => {
     const placed = engine.place(engine.prepare(whole(1)));
     const refused = engine.place(engine.prepare(whole(1)));
     for (const d of [placed, refused]) expect(JSON.parse(JSON.stringify(d))).toEqual(d);
+  });
+});
+
+describe('live placement: restoring existing allocations', () => {
+  it('books allocations from the store where they are and reports the ones that would over-commit', () => {
+    const { engine, snapshot } = liveFleet({ nodes: [node('a', { gpus: 2 })] });
+    const result = engine.restore([
+      { request: whole(1, { id: 'x' }), binding: { node: 'a', gpus: [1] } },
+      { request: whole(1, { id: 'y' }), binding: { node: 'a', gpus: [1] } },
+      { request: whole(1, { id: 'z' }), binding: { node: 'gone', gpus: [0] } },
+    ]);
+    expect(result.restored.map((b) => [b.pod, b.gpus])).toEqual([['x', [1]]]);
+    expect(result.conflicts.map((c) => [c.pod, c.reason])).toEqual([
+      ['y', 'GPU 1 lacks milli-GPU'],
+      ['z', 'node is not in the snapshot'],
+    ]);
+    expect(snapshot.fleet.gpuFreeOf(0)).toEqual([1000, 0]);
+    const next = engine.place(engine.prepare(whole(1)));
+    expect(next.outcome === 'placed' && next.binding.gpus).toEqual([0]);
+  });
+});
+
+describe('live placement: profiles by policy name', () => {
+  it.each([
+    'BestFit',
+    'DotProd',
+    'GpuPacking',
+    'GpuClustering',
+  ])('%s places a pod and names its main scorer', (policy) => {
+    const { engine } = liveFleet({ nodes: [node('a', { gpus: 2 }), node('b', { gpus: 8 })], policy });
+    const d = engine.place(engine.prepare(whole(1)));
+    expect(d.outcome).toBe('placed');
+    expect(d.outcome === 'placed' && Object.keys(d.candidates[0]!.scores)).toHaveLength(4);
+  });
+
+  it('an unknown policy is refused with the valid names', () => {
+    expect(() => placementProfile('FGD')).toThrow(/valid: BestFit, DotProd, GpuPacking, GpuClustering/);
   });
 });

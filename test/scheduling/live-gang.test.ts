@@ -126,6 +126,27 @@ describe('live placement: gang placement (all or nothing, inside one domain)', (
   });
 });
 
+describe('live placement: gang verdicts', () => {
+  it('a gang bigger than any domain even when empty never fits', () => {
+    const { engine } = liveFleet({ nodes: [node('a', { rack: 'r1' }), node('b', { rack: 'r2' })] });
+    const d = placeGang(engine, gang('g', [whole(8), whole(8)], 'rack'));
+    expect(d.outcome === 'unschedulable' && d.verdict).toBe('never-fits');
+  });
+
+  it('a gang whose domain is only busy is not-now', () => {
+    const { engine } = liveFleet({ nodes: [node('a', { rack: 'r1' }), node('b', { rack: 'r1' })] });
+    engine.place(engine.prepare(whole(1)));
+    const d = placeGang(engine, gang('g', [whole(8), whole(8)], 'rack'));
+    expect(d.outcome === 'unschedulable' && d.verdict).toBe('not-now');
+  });
+
+  it('nodes without the domain attribute are never part of a gang that needs one', () => {
+    const { engine } = liveFleet({ nodes: [node('a'), node('b')] });
+    const d = placeGang(engine, gang('g', [whole(1)], 'block'));
+    expect(d.outcome === 'unschedulable' && d.verdict).toBe('never-fits');
+  });
+});
+
 describe('gangOfWorkload', () => {
   it('expands pod sets × count with quantities in base units and the workload’s constraints', () => {
     const workload: ApiObject<WorkloadSpec> = {

@@ -94,4 +94,19 @@ describe('live placement: tenant isolation (hard never shares a node or GPU, bot
     expect(snapshot.unitsOnNode(0)).toEqual({ labs: 1 });
     expect(snapshot.nodeSoleUnit[0]).toBe(snapshot.units.find('labs'));
   });
+
+  it('a tenant turned hard later isolates new pods; pods bound before keep their accounting', () => {
+    const { engine, snapshot } = decideAfter({ nodes: [node('n1')], tenants }, [], whole(1));
+    const old = engine.place(engine.prepare(whole(1, { tenant: 'labs' })));
+    snapshot.setTenancy([
+      ...tenants.filter((t) => t.metadata.name !== 'labs'),
+      tenant('labs', { isolation: 'hard' }),
+    ]);
+    engine.place(engine.prepare(whole(1, { tenant: 'acme' })));
+    expect(verdictOf(engine.decide(engine.prepare(whole(1, { tenant: 'labs' }))))).toEqual([
+      'node-shared-with-other-tenant',
+    ]);
+    engine.release(old.pod);
+    expect(snapshot.nodeHardPods[0]).toBe(0);
+  });
 });
