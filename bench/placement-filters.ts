@@ -14,6 +14,8 @@
  * random bound pod is released (untimed), so occupancy stays near the target. Pods are a seeded mix
  * of whole GPUs (1/2/4/8), fractions, CPU-only, NUMA-aligned, NVLink-required, EU residency,
  * nodeSelector + tolerations, and a hard-isolated tenant. Goal: ≥ 50,000 decisions/s.
+ * Then gangs of 4 × 8 GPUs (NVLink required) inside one rack are placed (timed: placeGang, domain
+ * ranking included) and released (untimed) on the same fleet.
  * A readable summary goes to stdout; the last line is one JSON object.
  */
 import { parseArgs } from 'node:util';
@@ -21,8 +23,9 @@ import { API_VERSION, type ApiObject } from '../src/model/object.js';
 import type { TenantSpec } from '../src/model/tenancy.js';
 import { Rng } from '../src/runtime/rng.js';
 import { FleetSnapshot } from '../src/scheduling/fleet-snapshot.js';
+import { placeGang } from '../src/scheduling/gang-placement.js';
 import { PlacementEngine } from '../src/scheduling/placement-engine.js';
-import type { PodRequest } from '../src/scheduling/placement-request.js';
+import type { GangRequest, PodRequest } from '../src/scheduling/placement-request.js';
 import { placementProfile } from '../src/scheduling/placement-scorers.js';
 import type { PreparedPod } from '../src/scheduling/prepared-pod.js';
 import { syntheticFleet } from '../src/scheduling/synthetic-fleet.js';
@@ -197,6 +200,37 @@ latencies.sort();
 const pct = (p: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! / 1000;
 const perSecond = Math.round(DECISIONS / (ns / 1e9));
+
+// Gangs: 4 × 8 GPUs (NVLink required) inside one rack, on the same fleet; released right after.
+const GANGS = Math.max(1, Math.floor(DECISIONS / 40));
+const gangLatencies = new Float64Array(GANGS);
+let gangsPlaced = 0;
+let gangNs = 0;
+for (let g = -Math.floor(GANGS / 10); g < GANGS; g++) {
+  const gang: GangRequest = {
+    id: `gang-${g}`,
+    domain: 'rack',
+    pods: Array.from({ length: 4 }, (_, k) => ({
+      ...base,
+      cpuMilli: 64_000,
+      id: `gang-${g}-${k}`,
+      tenant: 'labs',
+      accelerators: { kind: 'whole' as const, count: 8 },
+      nvlink: 'required' as const,
+    })),
+  };
+  const t0 = process.hrtime.bigint();
+  const d = placeGang(engine, gang);
+  const dt = Number(process.hrtime.bigint() - t0);
+  if (d.outcome === 'placed') for (const p of d.pods) engine.release(p.pod);
+  if (g < 0) continue; // warm-up
+  gangLatencies[g] = dt;
+  gangNs += dt;
+  if (d.outcome === 'placed') gangsPlaced++;
+}
+gangLatencies.sort();
+const gangPct = (p: number) =>
+  Math.round(gangLatencies[Math.min(GANGS - 1, Math.floor(p * GANGS))]! / 100) / 10;
 const figures = {
   bench: 'placement-filters',
   policy: 'BestFit',
@@ -214,6 +248,11 @@ const figures = {
   maxUs: Math.round(pct(1) * 10) / 10,
   prepareUsMean: Math.round((prepareNs / DECISIONS / 1000) * 100) / 100,
   signatures: engine.preparer.signatureCount,
+  gangs: GANGS,
+  gangsPlaced,
+  gangsPerSecond: Math.round(GANGS / (gangNs / 1e9)),
+  gangP50Us: gangPct(0.5),
+  gangP99Us: gangPct(0.99),
   goalDecisionsPerSecond: GOAL,
   goalMet: perSecond >= GOAL,
   node: process.version,
@@ -227,4 +266,8 @@ if (BY_TEMPLATE) {
   for (const [k, [c, t]] of debug)
     console.error(`${c} decisions, mean ${Math.round(t / c / 100) / 10} µs: ${k}`);
 }
+console.log(
+  `gangs of 4 × 8 GPUs in one rack: ${figures.gangsPerSecond.toLocaleString('en')} gangs/s, p50 ${figures.gangP50Us} µs, ` +
+    `p99 ${figures.gangP99Us} µs, placed ${gangsPlaced} of ${GANGS}`,
+);
 console.log(JSON.stringify(figures));

@@ -33,6 +33,7 @@ import { OverCommitError } from './gpu-fleet.js';
 import type {
   CandidateScore,
   FilterRejection,
+  PlacedPod,
   PodDecision,
   PodPlan,
   Unschedulable,
@@ -101,19 +102,45 @@ export class PlacementEngine {
     return this.preparer.prepare(request);
   }
 
-  /** Chooses a node and GPUs for the pod without booking anything. */
-  decide(pod: PreparedPod, restrict: Uint8Array | null = null): PodPlan {
+  /**
+   * Chooses a node and GPUs for the pod without booking anything. `restrict` (1 = allowed) limits
+   * the candidates, e.g. to one gang domain; `within` lists those nodes, and when given the engine
+   * visits just them instead of walking the index.
+   */
+  decide(pod: PreparedPod, restrict: Uint8Array | null = null, within?: readonly number[]): PodPlan {
+    return this.#search(pod, restrict, within) ? this.#plan(pod) : this.explain(pod, restrict);
+  }
+
+  /**
+   * place() without the explanation: the placement, or null when nothing fits (nothing booked).
+   * For callers that try many alternatives (gang domains) and explain only the one they report.
+   */
+  tryPlace(
+    pod: PreparedPod,
+    restrict: Uint8Array | null = null,
+    within?: readonly number[],
+  ): PlacedPod | null {
+    return this.#search(pod, restrict, within) ? this.#book(pod, this.#plan(pod)) : null;
+  }
+
+  /** Fills the top-K candidates; false when no node passes every filter. */
+  #search(pod: PreparedPod, restrict: Uint8Array | null, within: readonly number[] | undefined): boolean {
     pod.sig.refresh();
-    const cycle = this.#cycle;
-    cycle.begin(pod, restrict);
+    this.#cycle.begin(pod, restrict);
     this.#topCount = 0;
-    if (this.#bounded && pod.gpuKind !== 'mig') this.#gridScan(pod);
+    if (within) {
+      for (const i of within) this.#visit(i);
+    } else if (this.#bounded && pod.gpuKind !== 'mig') this.#gridScan(pod);
     else {
       const list = pod.sig.eligible;
       for (let k = 0; k < list.length; k++) this.#visit(list[k]!);
     }
-    if (this.#topCount === 0) return this.explain(pod, restrict);
+    return this.#topCount > 0;
+  }
 
+  /** The plan for the best candidate of the last #search (which found one). */
+  #plan(pod: PreparedPod): Extract<PodPlan, { outcome: 'fits' }> {
+    const cycle = this.#cycle;
     const node = this.#topNode[0]!;
     const choice = cycle.choice;
     if (this.#topHasChoice[0] === 1) choice.copyFrom(this.#topChoice[0]!);
@@ -134,9 +161,12 @@ export class PlacementEngine {
   }
 
   /** decide() then bind: the pod is booked when the outcome is 'placed'. */
-  place(pod: PreparedPod, restrict: Uint8Array | null = null): PodDecision {
-    const plan = this.decide(pod, restrict);
-    if (plan.outcome !== 'fits') return plan;
+  place(pod: PreparedPod, restrict: Uint8Array | null = null, within?: readonly number[]): PodDecision {
+    const plan = this.decide(pod, restrict, within);
+    return plan.outcome === 'fits' ? this.#book(pod, plan) : plan;
+  }
+
+  #book(pod: PreparedPod, plan: Extract<PodPlan, { outcome: 'fits' }>): PlacedPod {
     const binding = this.snapshot.bind(plan.nodeIndex, pod, plan.assignment);
     return {
       outcome: 'placed',

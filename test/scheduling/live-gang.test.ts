@@ -109,18 +109,25 @@ describe('live placement: gang placement (all or nothing, inside one domain)', (
 
   it('an unschedulable gang names the domains tried and the pod that failed', () => {
     const { engine } = liveFleet({
-      // r1: 16 free GPUs but only one 8-GPU node; r2: too few free GPUs to be worth trying.
+      // r1: two 8-GPU nodes, but b's GPUs are two NVLink islands of 4; r2: too few GPUs to try.
       nodes: [
         node('a', { rack: 'r1' }),
-        node('b', { rack: 'r1', gpus: 4 }),
-        node('x', { rack: 'r1', gpus: 4 }),
+        node('b', { rack: 'r1', nvlink: (g) => (g < 4 ? 'b-0' : 'b-1') }),
         node('c', { rack: 'r2' }),
       ],
     });
-    const d = placeGang(engine, gang('g', [whole(8), whole(8)], 'rack'));
+    const d = placeGang(
+      engine,
+      gang('g', [whole(8, { nvlink: 'required' }), whole(8, { nvlink: 'required' })], 'rack'),
+    );
     expect(d.outcome).toBe('unschedulable');
     if (d.outcome !== 'unschedulable') return;
     expect(d.domainsTried).toEqual(['rack:r1']);
+    expect(d.reason.rejections.map((r) => [r.reason, r.nodes])).toEqual([
+      ['outside-gang-domain', 1],
+      ['insufficient-gpu', 1],
+      ['no-nvlink-domain', 1],
+    ]);
     expect(d.placedBeforeFailure).toBe(1);
     expect(d.message).toMatch(/rack:r1/);
   });
