@@ -166,23 +166,29 @@ function pickWithin(
   out: GpuChoice,
 ): void {
   const free = s.fleet.gpuFree;
-  const inGroup = (g: number) =>
-    (nvl < 0 || s.gpuNvlink[start + g] === nvl) && (numa < 0 || s.gpuNuma[start + g] === numa);
+  const nvlink = s.gpuNvlink;
+  const gpuNuma = s.gpuNuma;
   if (pod.gpuKind === 'milli') {
     let chosen = -1;
     for (let a = 0; a < n; a++) {
       const g = eligible[a]!;
-      if (inGroup(g) && (chosen < 0 || free[start + g]! < free[start + chosen]!)) chosen = g;
+      if (nvl >= 0 && nvlink[start + g] !== nvl) continue;
+      if (numa >= 0 && gpuNuma[start + g] !== numa) continue;
+      if (chosen < 0 || free[start + g]! < free[start + chosen]!) chosen = g;
     }
     out.gpus.push(chosen);
   } else {
     for (let a = 0; a < n && out.gpus.length < pod.gpuCount; a++) {
       const g = eligible[a]!;
-      if (inGroup(g)) out.gpus.push(g);
+      if (nvl >= 0 && nvlink[start + g] !== nvl) continue;
+      if (numa >= 0 && gpuNuma[start + g] !== numa) continue;
+      out.gpus.push(g);
     }
   }
-  const d = s.gpuNvlink[start + out.gpus[0]!]!;
-  out.nvlinkShared = d >= 0 && out.gpus.every((g) => s.gpuNvlink[start + g] === d);
+  const d = nvlink[start + out.gpus[0]!]!;
+  let shared = d >= 0;
+  for (let k = 1; k < out.gpus.length && shared; k++) shared = nvlink[start + out.gpus[k]!] === d;
+  out.nvlinkShared = shared;
 }
 
 function chooseMig(s: FleetSnapshot, pod: PreparedPod, i: number, out: GpuChoice): number {

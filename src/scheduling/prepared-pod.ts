@@ -35,12 +35,19 @@ export interface PreparedPod extends BindablePod {
   readonly unitHard: boolean;
 }
 
+/**
+ * Prepares pods and keeps the constraint signatures they share, least recently used first out once
+ * there are more than `maxSignatures` (each costs about 3 bytes per node plus its eligible list).
+ * An evicted signature stays valid for the pods that hold it; it is just no longer shared.
+ */
 export class PodPreparer {
   readonly #snapshot: FleetSnapshot;
   readonly #signatures = new Map<string, ConstraintSignature>();
+  readonly #maxSignatures: number;
 
-  constructor(snapshot: FleetSnapshot) {
+  constructor(snapshot: FleetSnapshot, maxSignatures = 512) {
     this.#snapshot = snapshot;
+    this.#maxSignatures = Math.max(1, maxSignatures);
   }
 
   get signatureCount(): number {
@@ -50,10 +57,16 @@ export class PodPreparer {
   signature(spec: SignatureSpec): ConstraintSignature {
     const key = signatureKey(spec);
     let sig = this.#signatures.get(key);
-    if (!sig) {
+    if (sig) {
+      // Map order is recency order: move the hit to the back.
+      this.#signatures.delete(key);
+    } else {
       sig = new ConstraintSignature(this.#snapshot, spec);
-      this.#signatures.set(key, sig);
+      if (this.#signatures.size >= this.#maxSignatures) {
+        this.#signatures.delete(this.#signatures.keys().next().value!);
+      }
     }
+    this.#signatures.set(key, sig);
     sig.refresh();
     return sig;
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Taint } from '../../src/model/fleet.js';
 import type { PodRequest, Toleration } from '../../src/scheduling/placement-request.js';
 import { tolerates } from '../../src/scheduling/placement-signature.js';
+import { PodPreparer } from '../../src/scheduling/prepared-pod.js';
 import { decideAfter, type NodeOptions, node, verdictOf, whole } from './live-builders.js';
 
 const noSchedule: Taint = { key: 'gpu', value: 'reserved', effect: 'NoSchedule' };
@@ -180,5 +181,27 @@ describe('live placement: labels, taints and tolerations', () => {
     expect(() => snapshot.updateNode({ ...n, spec: { ...n.spec, cpu: { cores: 8, numaNodes: 2 } } })).toThrow(
       /rebuild/,
     );
+  });
+});
+
+describe('constraint signatures', () => {
+  it('pods with the same constraints share one signature; different selectors get their own', () => {
+    const { engine } = decideAfter({ nodes: [node('a', { labels: { pool: 'p' } })] }, [], whole(1));
+    const a = engine.prepare(whole(1, { nodeSelector: { pool: 'p' } }));
+    const b = engine.prepare(whole(2, { nodeSelector: { pool: 'p' } }));
+    const c = engine.prepare(whole(1, { nodeSelector: { pool: 'q' } }));
+    expect(a.sig).toBe(b.sig);
+    expect(c.sig).not.toBe(a.sig);
+  });
+
+  it('the least recently used signature is evicted past the cap, and stays valid for its pods', () => {
+    const { snapshot } = decideAfter({ nodes: [node('a', { labels: { pool: 'p' } })] }, [], whole(1));
+    const preparer = new PodPreparer(snapshot, 2);
+    const p = preparer.prepare(whole(1, { nodeSelector: { pool: 'p' } }));
+    preparer.prepare(whole(1, { nodeSelector: { pool: 'q' } }));
+    preparer.prepare(whole(1, { nodeSelector: { pool: 'r' } }));
+    expect(preparer.signatureCount).toBe(2);
+    expect(preparer.prepare(whole(1, { nodeSelector: { pool: 'p' } })).sig).not.toBe(p.sig);
+    expect(p.sig.mask[0]).toBe(1);
   });
 });
