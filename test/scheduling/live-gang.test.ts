@@ -154,6 +154,17 @@ describe('live placement: gang verdicts', () => {
   });
 });
 
+describe('live placement: gang domains follow node changes', () => {
+  it('moving a node to another rack (updateNode) changes where a rack gang can go', () => {
+    const b = node('b', { rack: 'r2' });
+    const { engine, snapshot } = liveFleet({ nodes: [node('a', { rack: 'r1' }), b] });
+    expect(placeGang(engine, gang('g1', [whole(8), whole(8)], 'rack')).outcome).toBe('unschedulable');
+    snapshot.updateNode({ ...b, spec: { ...b.spec, topology: { rack: 'r1' } } });
+    const d = placeGang(engine, gang('g2', [whole(8), whole(8)], 'rack'));
+    expect(d.outcome === 'placed' && d.domain).toBe('rack:r1');
+  });
+});
+
 describe('gangOfWorkload', () => {
   it('expands pod sets × count with quantities in base units and the workload’s constraints', () => {
     const workload: ApiObject<WorkloadSpec> = {
