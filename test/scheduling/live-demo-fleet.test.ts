@@ -67,6 +67,15 @@ describe('live placement on the demo fleet (examples/demo)', () => {
     expect(declared).toBeGreaterThan(0);
   });
 
+  it('the 8-GPU fine-tune gets a whole Frankfurt HGX node, all GPUs on its NVLink domain (EU residency)', () => {
+    const d = placeGang(engine, workload('llama-8b-finetune'));
+    expect(d.outcome).toBe('placed');
+    if (d.outcome !== 'placed') return;
+    expect(d.pods[0]!.node).toMatch(/^fra-h100-/);
+    expect(d.pods[0]!.binding.gpus).toHaveLength(8);
+    engine.release(d.pods[0]!.pod);
+  });
+
   it('the notebook gets a declared 1g.10gb slice of a Paris A100 (EU residency)', () => {
     const d = placeGang(engine, workload('notebook-alice'));
     expect(d.outcome).toBe('placed');
