@@ -85,6 +85,17 @@ export function typicalPodsOf(
   return kept.map((e) => ({ ...e.pod, freq: e.count / covered }));
 }
 
+export interface FragmentationOptions {
+  /**
+   * Strata's extension (0 = FGD's measure, the default): FGD asks whether one copy of a typical
+   * pod fits and counts the free milli-GPU on GPUs too small for it. It does not see that the
+   * node's free CPU may feed fewer copies than its free GPUs could hold, leaving the rest of those
+   * GPUs idle. This weight adds that CPU-stranded GPU, ⌈usable − ⌊cpuLeft / cpu⌋ · GPUs per pod⌉⁺,
+   * to the typical pod's fragment.
+   */
+  readonly cpuStrandingWeight?: number;
+}
+
 /** Evaluates node fragmentation against one typical-pod distribution, for one fleet's model table. */
 export class FragmentationMeter {
   readonly #fleet: GpuFleet;
@@ -103,8 +114,14 @@ export class FragmentationMeter {
   readonly #usable: Int32Array;
   readonly #small: Float64Array;
 
-  constructor(fleet: GpuFleet, typical: readonly TypicalPod[]) {
+  /** Share of CPU-stranded GPU counted as fragment (0 = FGD's measure). */
+  readonly #strandingWeight: number;
+
+  constructor(fleet: GpuFleet, typical: readonly TypicalPod[], options: FragmentationOptions = {}) {
     this.#fleet = fleet;
+    this.#strandingWeight = options.cpuStrandingWeight ?? 0;
+    if (!(this.#strandingWeight >= 0 && this.#strandingWeight <= 1))
+      throw new RangeError('cpuStrandingWeight must lie in [0, 1]');
     const gpuPods = typical.filter((t) => t.numGpu > 0 && t.gpuMilli > 0);
     this.#cpuOnlyFreq = typical
       .filter((t) => !(t.numGpu > 0 && t.gpuMilli > 0))
@@ -164,15 +181,29 @@ export class FragmentationMeter {
     }
     let frag = this.#cpuOnlyFreq * total;
     const n = this.#freq.length;
+    const weight = this.#strandingWeight;
     for (let i = 0; i < n; i++) {
       const p = this.#freq[i]!;
       const mask = this.#mask[i]!;
-      if ((mask & bit) === 0 || cpuLeft < this.#cpu[i]!) {
+      const cpu = this.#cpu[i]!;
+      if ((mask & bit) === 0 || cpuLeft < cpu) {
         frag += p * total;
         continue;
       }
       const l = this.#level[i]!;
-      frag += usableAt[l]! >= this.#num[i]! ? p * smallAt[l]! : p * total;
+      const num = this.#num[i]!;
+      if (usableAt[l]! < num) {
+        frag += p * total;
+        continue;
+      }
+      frag += p * smallAt[l]!;
+      if (weight > 0 && cpu > 0) {
+        // GPU this pod could use but that the CPU left cannot feed: copies of it fit only
+        // ⌊cpuLeft / cpu⌋ times, the rest of the usable GPU stays idle
+        const fed = Math.floor(cpuLeft / cpu) * num * this.#milli[i]!;
+        const stranded = total - smallAt[l]! - fed;
+        if (stranded > 0) frag += weight * p * stranded;
+      }
     }
     return frag;
   }

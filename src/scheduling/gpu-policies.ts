@@ -2,6 +2,7 @@ import type { Rng } from '../runtime/rng.js';
 import { FragmentationMeter, type TypicalPod } from './fgd-fragmentation.js';
 import { allowedModelBits } from './gpu-fit.js';
 import { type CompiledPod, type GpuFleet, MILLI_PER_GPU } from './gpu-fleet.js';
+import { strataPolicy } from './strata-policy.js';
 
 /**
  * The six placement policies compared by FGD (Weng et al., USENIX ATC'23), reproduced from the
@@ -39,6 +40,7 @@ export const GPU_POLICY_NAMES = [
   'GpuPacking',
   'BestFit',
   'FGD',
+  'strata',
 ] as const;
 export type GpuPolicyName = (typeof GPU_POLICY_NAMES)[number];
 
@@ -90,6 +92,8 @@ export function createGpuPolicy(name: string, ctx: GpuPolicyContext): GpuPolicy 
       return bestFitPolicy(ctx);
     case 'FGD':
       return fgdPolicy(ctx);
+    case 'strata':
+      return strataPolicy(ctx);
     default:
       throw new UnknownPolicyError(name);
   }

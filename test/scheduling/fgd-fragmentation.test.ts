@@ -58,12 +58,18 @@ describe('FragmentationMeter.nodeFragmentation', () => {
     ...extra,
   });
 
-  function fragOf(typical: TypicalPod[], gpuUsed: number[], opts: { cpuLeft?: number; model?: string } = {}) {
+  function fragOf(
+    typical: TypicalPod[],
+    gpuUsed: number[],
+    opts: { cpuLeft?: number; model?: string; cpuStrandingWeight?: number } = {},
+  ) {
     const fleet = new GpuFleet([gpuNode('n', { gpuCount: gpuUsed.length, model: opts.model ?? 'T4' })]);
     gpuUsed.forEach((used, g) => {
       if (used > 0) fleet.bind(0, fleet.compile(sharedPod(used, { cpuMilli: 0, memoryMib: 0 })), [g]);
     });
-    return new FragmentationMeter(fleet, typical).nodeFragmentation(0, opts.cpuLeft ?? 64_000);
+    const options =
+      opts.cpuStrandingWeight === undefined ? {} : { cpuStrandingWeight: opts.cpuStrandingWeight };
+    return new FragmentationMeter(fleet, typical, options).nodeFragmentation(0, opts.cpuLeft ?? 64_000);
   }
 
   it.each([
@@ -84,5 +90,21 @@ describe('FragmentationMeter.nodeFragmentation', () => {
 
   it('a typical pod for another GPU model sees all free GPU as fragment', () => {
     expect(fragOf([t(600, 1, 1, { models: ['A10'] })], [0, 0], { model: 'T4' })).toBe(2000);
+  });
+
+  describe('with a CPU-stranding weight (Strata)', () => {
+    it.each([
+      // 4 free GPUs, CPU for 2 copies of a 1-GPU pod: 2000 usable milli-GPU cannot be fed
+      ['counts that share of the usable GPU the free CPU cannot feed', 0.5, 2_000, 1000],
+      ['counts nothing when the CPU feeds every usable GPU', 0.5, 4_000, 0],
+      ['is FGD’s measure at weight 0', 0, 2_000, 0],
+      ['still counts all free GPU when not one copy fits the CPU', 0.5, 999, 4000],
+    ] as const)('%s', (_, weight, cpuLeft, want) => {
+      expect(fragOf([t(1000, 1, 1)], [0, 0, 0, 0], { cpuLeft, cpuStrandingWeight: weight })).toBe(want);
+    });
+
+    it('refuses a weight outside [0, 1]', () => {
+      expect(() => fragOf([t(1000, 1, 1)], [0], { cpuStrandingWeight: 2 })).toThrow(/cpuStrandingWeight/);
+    });
   });
 });

@@ -23,12 +23,13 @@ import {
   gpuPackingScore,
   type TieBreak,
 } from '../../src/scheduling/gpu-policies.js';
+import { CPU_STRANDING_WEIGHT } from '../../src/scheduling/strata-policy.js';
 import { gpuNode } from './gpu-builders.js';
 
 /**
- * The fast scan loops, the flat FGD cache and the per-level fragmentation count must decide
- * exactly as the straightforward formulation: every filter via checkFit, every score via a
- * callback, FGD recomputed from scratch with the per-typical-pod fragmentation loop.
+ * The fast scan loops, the flat FGD and Strata caches and the per-level fragmentation count must
+ * decide exactly as the straightforward formulation: every filter via checkFit, every score via a
+ * callback, FGD and Strata recomputed from scratch with the per-typical-pod fragmentation loop.
  */
 
 const MODELS = ['T4', 'V100', 'A100'];
@@ -64,8 +65,11 @@ const TYPICAL: TypicalPod[] = [
   { cpuMilli: 2_000, gpuMilli: 0, numGpu: 0, models: [], freq: 0.1 },
 ];
 
-/** The per-typical-pod fragmentation loop, verbatim. */
-function referenceFragmentation(fleet: GpuFleet, node: number, cpuLeft: number): number {
+/**
+ * The per-typical-pod fragmentation loop, verbatim; `stranding` > 0 adds Strata's share of usable
+ * GPU that the free CPU cannot feed.
+ */
+function referenceFragmentation(fleet: GpuFleet, node: number, cpuLeft: number, stranding = 0): number {
   const free = fleet.gpuFreeOf(node);
   let total = 0;
   for (const f of free) total += f;
@@ -94,7 +98,15 @@ function referenceFragmentation(fleet: GpuFleet, node: number, cpuLeft: number):
       if (f >= t.gpuMilli) usable++;
       else small += f;
     }
-    frag += usable >= t.numGpu ? t.freq * small : t.freq * total;
+    if (usable < t.numGpu) {
+      frag += t.freq * total;
+      continue;
+    }
+    frag += t.freq * small;
+    if (stranding > 0 && t.cpuMilli > 0) {
+      const fed = Math.floor(cpuLeft / t.cpuMilli) * t.numGpu * t.gpuMilli;
+      frag += stranding * t.freq * Math.max(0, total - small - fed);
+    }
   }
   return frag;
 }
@@ -152,6 +164,53 @@ function referenceFgd(fleet: GpuFleet, node: number, pod: CompiledPod): [number,
   return [Math.floor(sigmoid((base - after) / 1000) * 100), -1];
 }
 
+/** Strata without any cache: score each node, then its packing rules settle equal scores. */
+function referenceStrata(fleet: GpuFleet, pod: CompiledPod): GpuPlacement | null {
+  const frag = (node: number, cpuLeft: number) =>
+    referenceFragmentation(fleet, node, cpuLeft, CPU_STRANDING_WEIGHT);
+  const score = (growth: number) => Math.floor(100 / (1 + Math.exp(growth / 1000)));
+  let best: GpuPlacement | null = null;
+  let bestTie = Number.POSITIVE_INFINITY;
+  for (let n = 0; n < fleet.size; n++) {
+    if (checkFit(fleet, n, pod) !== 'fit') continue;
+    const base = frag(n, fleet.cpuFree[n]!);
+    const cpuAfter = fleet.cpuFree[n]! - pod.cpuMilli;
+    const start = fleet.gpuStart[n]!;
+    const free = fleet.gpuFree;
+    let s: number;
+    let gpus: number[];
+    if (pod.shared) {
+      let bestGrowth = Number.POSITIVE_INFINITY;
+      let bestGpu = -1;
+      for (let g = 0; g < fleet.gpuCount[n]!; g++) {
+        const f = free[start + g]!;
+        if (f < pod.gpuMilli) continue;
+        free[start + g] = f - pod.gpuMilli;
+        const growth = frag(n, cpuAfter) - base;
+        free[start + g] = f;
+        if (growth < bestGrowth) {
+          bestGrowth = growth;
+          bestGpu = g;
+        }
+      }
+      s = score(bestGrowth);
+      gpus = [bestGpu];
+    } else {
+      gpus = exclusiveGpus(fleet, n, pod.numGpu);
+      for (const g of gpus) free[start + g] = 0;
+      s = score(frag(n, cpuAfter) - base);
+      for (const g of gpus) free[start + g] = MILLI_PER_GPU;
+    }
+    const pristine = fleet.fullyFreeGpus[n] === fleet.gpuCount[n] ? 1 : 0;
+    const tie = pod.numGpu === 0 ? fleet.gpuFreeTotal[n]! : pristine;
+    if (best === null || s > best.score || (s === best.score && tie < bestTie)) {
+      best = { node: n, gpus, score: s };
+      bestTie = tie;
+    }
+  }
+  return best;
+}
+
 function referenceRandomGpus(fleet: GpuFleet, node: number, pod: CompiledPod, rng: Rng): number[] {
   if (pod.numGpu === 0) return [];
   if (!pod.shared) return exclusiveGpus(fleet, node, pod.numGpu);
@@ -182,6 +241,7 @@ function referencePlace(
     const node = feasible[Math.floor(rng.next() * feasible.length)]!;
     return { node, gpus: referenceRandomGpus(fleet, node, pod, rng), score: 100 };
   }
+  if (name === 'strata') return referenceStrata(fleet, pod);
   if (name === 'FGD') {
     const best = referenceSelect(fleet, pod, tie, (f, n, p) => referenceFgd(f, n, p)[0]);
     if (best.node < 0) return null;
