@@ -3,7 +3,7 @@ import { arrivedLoadGrid, runFgdExperiment, sampleOnGrid } from '../../src/sim/f
 import { runFgdMethodologySeeds } from '../../src/sim/fgd-methodology.js';
 import { renderCurvesCsv } from '../../src/sim/report-curves.js';
 import { renderSummaryJson, summaryRecords } from '../../src/sim/report-summary.js';
-import { summaryTableRows } from '../../src/sim/report-table.js';
+import { strataVersusFgdLines, summaryTableRows } from '../../src/sim/report-table.js';
 import { gpuNode, sharedPod, wholeGpuPod } from '../scheduling/gpu-builders.js';
 
 const nodes = [gpuNode('a', { gpuCount: 8 }), gpuNode('b', { gpuCount: 4 }), gpuNode('c', { gpuCount: 2 })];
@@ -138,6 +138,26 @@ describe('report files', () => {
   }) => {
     expect(summaryTableRows([outcome(policy, trace)])).toEqual([
       [trace, policy, '2', '4.12 ± 0.25', published, '3.50 ± 0.13'],
+    ]);
+  });
+
+  it('says, per pod list with both, how far strata lands from FGD', () => {
+    const at = (policy: string, trace: string, u100: number, u130: number) => ({
+      ...outcome(policy, trace),
+      unallocatedGpuPctAt100: u100,
+      unallocatedGpuPctAt130: u130,
+    });
+    expect(
+      strataVersusFgdLines([
+        at('FGD', 'a', 4.88, 4.71),
+        at('strata', 'a', 4.31, 4.21),
+        at('FGD', 'b', 3.0, 2.9),
+        at('strata', 'b', 3.25, 3.0),
+        at('strata', 'only-strata', 1, 1),
+      ]),
+    ).toEqual([
+      'a: strata leaves 0.57 points fewer GPU unallocated than FGD @100 (−0.57), −0.50 @130',
+      'b: strata leaves 0.25 points MORE GPU unallocated than FGD @100 (+0.25), +0.10 @130',
     ]);
   });
 });

@@ -8,7 +8,7 @@ import { DEFAULT_SEEDS } from '../../sim/fgd-methodology.js';
 import { allocationChartSvg } from '../../sim/report-chart.js';
 import { renderCurvesCsv } from '../../sim/report-curves.js';
 import { renderSummaryJson, summaryRecords } from '../../sim/report-summary.js';
-import { SUMMARY_TABLE_HEADERS, summaryTableRows } from '../../sim/report-table.js';
+import { SUMMARY_TABLE_HEADERS, strataVersusFgdLines, summaryTableRows } from '../../sim/report-table.js';
 import { formatSeedList, parseSeedList, SeedListError } from '../../sim/seeds.js';
 import { runTimeExperiment, type TimeTrace } from '../../sim/time-replay-experiment.js';
 import {
@@ -107,6 +107,8 @@ export function registerSimulate(program: Command): void {
         `FGD methodology: ${gpuNodes.length} GPU nodes (${gpus} GPUs) from ${nodeFile}; seeds ${formatSeedList(seeds)}; unallocated GPU % = mean ± sd over seeds`,
       );
       console.log(renderTable([...SUMMARY_TABLE_HEADERS], summaryTableRows(result.outcomes)));
+      const versus = strataVersusFgdLines(result.outcomes);
+      if (versus.length > 0) console.log(`\n${versus.join('\n')}`);
 
       await mkdir(flags.out, { recursive: true });
       const written = ['summary.json'];
