@@ -1,24 +1,43 @@
 /**
- * Placement throughput and latency of the GPU placement core (issue 4 item 7): decisions per
- * second and p50/p99 decision latency for BestFit and FGD (and Strata's own policy once it is in
- * GPU_POLICY_NAMES) on
+ * Placement throughput and latency (issue 4 item 7): decisions per second and p50/p99 decision
+ * latency, in two layers.
+ *
+ * Core: the GpuFleet policy core (resource fit and the policy's score only) for BestFit, FGD and
+ * Strata's own policy (`strata`) on
  *   (i)  the Alibaba cluster: the 1,213 GPU nodes of openb_node_list_gpu_node.csv, starting empty,
  *        pods drawn uniformly with replacement from openb_pod_list_default.csv;
  *   (ii) synthetic fleets of 5,000 and 10,000 8-GPU nodes pre-filled to 50% and 90% GPU occupancy
- *        with a seeded mix drawn from the same pod list,
- * plus the wall time of one FGD-methodology run (one seed, default trace, FGD) and peak RSS.
- *
- *   npm run bench:placement -- [--seed 42] [--decisions 20000] [--warmup 2000]
- *
- * A decision is one place() call plus, when it returns a node, the bind; both are timed with
+ *        with a seeded mix drawn from the same pod list.
+ * A core decision is one place() call plus, when it returns a node, the bind; both are timed with
  * performance.now() (bind is also reported on its own). Failed decisions (no node fits) count: the
  * success rate is reported beside the figures. Each (fleet, policy) pair gets a fresh, identically
  * pre-filled fleet and the same pod sequence for the same seed; `--warmup` decisions run first on
  * that fleet and are not measured (they warm the JIT and FGD's per-node cache, i.e. steady state).
- * Goals (one core): ≥ 50,000 decisions/s at 5,000 nodes for BestFit with every filter on,
- * ≥ 5,000/s for Strata's default policy, p99 ≤ 2 ms, one FGD-methodology run < 3 s.
- * A readable table goes to stdout, progress to stderr; the last line is one JSON object.
+ *
+ * Live: the live PlacementEngine over a FleetSnapshot, BestFit with every filter on (node
+ * condition, gang domain, tenant isolation, resource fit, power, topology, labels / taints /
+ * residency / model / GPU memory), on synthetic fleets of 5,000 and 10,000 8-GPU nodes at 50% and
+ * 90% GPU occupancy, plus gangs of 4 × 8 GPUs in one rack — measureLivePlacement in
+ * bench/live-placement-bench.ts, which describes the method (`npm run bench:placement-filters` runs
+ * one such fleet). The occupancy the pre-fill reached is reported, not assumed.
+ *
+ * One run: the wall time of one FGD-methodology run (default trace, one seed) for FGD and for
+ * `strata`, each in its own fresh Node process (this script with `--one-run POLICY`), as
+ * `strata simulate` would see it: timed from reading the trace CSVs to the result (the policy run
+ * alone is reported too).
+ *
+ *   npm run bench:placement -- [--seed 42] [--decisions 20000] [--warmup 2000] [--trace DIR]
+ *
+ * Goals (one core): ≥ 50,000 decisions/s at 5,000 nodes for BestFit with every filter on (the live
+ * figures, worst of 50% and 90%; the bare core's BestFit figure is reported beside it, labelled),
+ * ≥ 5,000/s at 5,000 nodes for Strata's default policy (`strata`, core, worst of 50% and 90%),
+ * p99 ≤ 2 ms over every single-pod decision measured (every core fleet × policy and every live
+ * fleet; gang placements, four pods and a domain ranking each, are reported but not held to it),
+ * one FGD-methodology run < 3 s (FGD and strata, each).
+ * A readable table goes to stdout, progress to stderr; the last line is one JSON object. Peak RSS is
+ * this process's (core and live); each one-run child reports its own.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/runtime/rng.js';
@@ -30,9 +49,10 @@ import {
   type GpuNodeSpec,
   type GpuPodRequest,
 } from '../src/scheduling/gpu-fleet.js';
-import { bestFitGpus, createGpuPolicy, GPU_POLICY_NAMES } from '../src/scheduling/gpu-policies.js';
+import { bestFitGpus, createGpuPolicy, type GpuPolicyName } from '../src/scheduling/gpu-policies.js';
 import { runFgdMethodology, toRequest } from '../src/sim/fgd-methodology.js';
 import { readNodeListCsv, readPodListCsv } from '../src/sim/trace-csv.js';
+import { type LivePlacementFigures, measureLivePlacement } from './live-placement-bench.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +60,8 @@ const { values: args } = parseArgs({
     decisions: { type: 'string', default: '20000' },
     warmup: { type: 'string', default: '2000' },
     trace: { type: 'string', default: join(import.meta.dirname, '../../shared/traces/alibaba-gpu-2023/csv') },
+    /** Internal: one FGD-methodology run of this policy in this (fresh) process; prints one JSON line. */
+    'one-run': { type: 'string' },
   },
 });
 const SEED = Number(args.seed);
@@ -47,19 +69,18 @@ const DECISIONS = Number(args.decisions);
 const WARMUP = Number(args.warmup);
 const TRACE_DIR = args.trace;
 
-/** BestFit and FGD today; Strata's own policy joins automatically once it is a valid policy name. */
-const STRATA_POLICY = 'Strata';
-const POLICIES: string[] = ['BestFit', 'FGD'];
-if ((GPU_POLICY_NAMES as readonly string[]).includes(STRATA_POLICY)) POLICIES.push(STRATA_POLICY);
-/** The policy the "default policy" goal applies to: Strata's once it exists, FGD until then. */
-const DEFAULT_POLICY = POLICIES.includes(STRATA_POLICY) ? STRATA_POLICY : 'FGD';
+const POLICIES: readonly GpuPolicyName[] = ['BestFit', 'FGD', 'strata'];
+/** The policy the "default policy" goal applies to. */
+const DEFAULT_POLICY: GpuPolicyName = 'strata';
 
 const GOALS = {
   bestFitPerSecondAt5000: 50_000,
   defaultPolicyPerSecond: 5_000,
   p99Ms: 2,
-  fgdMethodologyRunMs: 3_000,
+  oneRunMs: 3_000,
 } as const;
+/** Policies timed for the one-run goal. */
+const ONE_RUN_POLICIES: readonly GpuPolicyName[] = ['FGD', 'strata'];
 
 /**
  * Synthetic node: 8 × G2, 128 cores, 768 GiB (the trace's G3 node shape). With the trace's G2 shape
@@ -72,6 +93,13 @@ const SYNTHETIC = [
   { key: 'synthetic5000at90', nodes: 5_000, occupancy: 0.9 },
   { key: 'synthetic10000at50', nodes: 10_000, occupancy: 0.5 },
   { key: 'synthetic10000at90', nodes: 10_000, occupancy: 0.9 },
+] as const;
+/** Live every-filter BestFit fleets (synthetic fleet of bench/live-placement-bench.ts). */
+const LIVE = [
+  { key: 'live5000at50', nodes: 5_000, occupancy: 0.5 },
+  { key: 'live5000at90', nodes: 5_000, occupancy: 0.9 },
+  { key: 'live10000at50', nodes: 10_000, occupancy: 0.5 },
+  { key: 'live10000at90', nodes: 10_000, occupancy: 0.9 },
 ] as const;
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -195,6 +223,58 @@ function measure(
   };
 }
 
+interface OneRun {
+  policy: string;
+  /** Reading the trace CSVs plus the run, in a fresh process. */
+  ms: number;
+  /** The policy run alone (runFgdMethodology). */
+  runMs: number;
+  podsArrived: number;
+  unallocatedGpuPctAt100: number;
+  peakRssMB: number;
+}
+
+/** Child mode (`--one-run POLICY`): one FGD-methodology run in this fresh process. */
+async function oneRun(policy: string): Promise<void> {
+  const t0 = performance.now();
+  const nodes = await readNodeListCsv(join(TRACE_DIR, 'openb_node_list_gpu_node.csv'));
+  const pods = await readPodListCsv(join(TRACE_DIR, 'openb_pod_list_default.csv'));
+  const t1 = performance.now();
+  const run = runFgdMethodology({ nodes, pods, policy, seed: SEED });
+  const t2 = performance.now();
+  const result: OneRun = {
+    policy: run.policy,
+    ms: Math.round(t2 - t0),
+    runMs: Math.round(t2 - t1),
+    podsArrived: run.podsArrived,
+    unallocatedGpuPctAt100: round(run.unallocatedGpuPctAt100, 2),
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  console.log(JSON.stringify(result));
+}
+
+/** Runs this script with `--one-run policy` in a fresh Node process (same loader flags). */
+function oneRunInChild(policy: string): OneRun {
+  const child = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      import.meta.filename,
+      '--one-run',
+      policy,
+      '--seed',
+      String(SEED),
+      '--trace',
+      TRACE_DIR,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  if (child.status !== 0)
+    throw new Error(`one-run child for ${policy} exited with ${child.status ?? child.signal}`);
+  const lines = child.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as OneRun;
+}
+
 async function main(): Promise<void> {
   const nodeFile = join(TRACE_DIR, 'openb_node_list_gpu_node.csv');
   const podFile = join(TRACE_DIR, 'openb_pod_list_default.csv');
@@ -207,13 +287,15 @@ async function main(): Promise<void> {
     `trace: ${gpuNodes.length} GPU nodes, ${tracePods.length} pods, ${typicalPods.length} typical shapes; seed ${SEED}, ${DECISIONS} decisions (+${WARMUP} warm-up) per run`,
   );
 
-  // One FGD-methodology run first, in a cold process, as `strata simulate` would see it.
-  const fgdStart = performance.now();
-  const fgdRun = runFgdMethodology({ nodes: traceNodes, pods: tracePods, policy: 'FGD', seed: SEED });
-  const fgdMethodologyRunMs = Math.round(performance.now() - fgdStart);
-  progress(
-    `FGD methodology run (seed ${SEED}): ${fgdMethodologyRunMs} ms, ${fgdRun.podsArrived} pods, unallocated at 100% ${round(fgdRun.unallocatedGpuPctAt100, 2)}%`,
-  );
+  // One FGD-methodology run per policy, each in a cold process, as `strata simulate` would see it.
+  const oneRuns: Record<string, OneRun> = {};
+  for (const policy of ONE_RUN_POLICIES) {
+    const r = oneRunInChild(policy);
+    oneRuns[policy] = r;
+    progress(
+      `one FGD-methodology run, ${policy} (seed ${SEED}, fresh process): ${r.ms} ms with trace read (run alone ${r.runMs} ms), ${r.podsArrived} pods, unallocated at 100% ${r.unallocatedGpuPctAt100}%`,
+    );
+  }
 
   const scenarios: Scenario[] = [
     {
@@ -239,78 +321,142 @@ async function main(): Promise<void> {
     ),
   ];
 
-  const results: Record<string, Record<string, Figures>> = {};
+  const core: Record<string, Record<string, Figures>> = {};
   for (const scenario of scenarios) {
-    results[scenario.key] = {};
+    core[scenario.key] = {};
     for (const policy of POLICIES) {
       const t = performance.now();
       const figures = measure(scenario, policy, requests, typicalPods);
-      results[scenario.key]![policy] = figures;
+      core[scenario.key]![policy] = figures;
       progress(
-        `${scenario.label.padEnd(36)} ${policy.padEnd(8)} ${figures.perSecond}/s p50 ${figures.p50Us} µs p99 ${figures.p99Us} µs ok ${round(figures.successRate * 100)}% (${Math.round(performance.now() - t)} ms)`,
+        `core ${scenario.label.padEnd(36)} ${policy.padEnd(8)} ${figures.perSecond}/s p50 ${figures.p50Us} µs p99 ${figures.p99Us} µs ok ${round(figures.successRate * 100)}% (${Math.round(performance.now() - t)} ms)`,
       );
     }
+  }
+
+  const live: Record<string, LivePlacementFigures> = {};
+  for (const l of LIVE) {
+    const t = performance.now();
+    const f = measureLivePlacement({
+      seed: SEED,
+      nodes: l.nodes,
+      occupancy: l.occupancy,
+      decisions: DECISIONS,
+      warmup: WARMUP,
+    });
+    live[l.key] = f;
+    progress(
+      `live ${`${l.nodes} nodes at ${l.occupancy * 100}% (reached ${round(f.occupancyAtStart * 100)}%)`.padEnd(36)} BestFit+all filters ${f.decisionsPerSecond}/s p50 ${f.p50Us} µs p99 ${f.p99Us} µs ok ${round(f.successRate * 100)}%; gangs ${f.gangsPerSecond}/s p99 ${f.gangP99Us} µs (${Math.round(performance.now() - t)} ms)`,
+    );
   }
   const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 
   // Goals
-  const worstP99Us = Math.max(...Object.values(results).flatMap((r) => Object.values(r).map((f) => f.p99Us)));
-  const bestFitAt5000 = Math.min(
-    results.synthetic5000at50!.BestFit!.perSecond,
-    results.synthetic5000at90!.BestFit!.perSecond,
+  const p99s: [string, number][] = [
+    ...Object.entries(core).flatMap(([fleet, r]) =>
+      Object.entries(r).map(([policy, f]): [string, number] => [`core ${fleet} ${policy}`, f.p99Us]),
+    ),
+    ...Object.entries(live).map(([fleet, f]): [string, number] => [`live ${fleet} BestFit`, f.p99Us]),
+  ];
+  const [worstP99At, worstP99Us] = p99s.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const liveBestFitAt5000 = Math.min(
+    live.live5000at50!.decisionsPerSecond,
+    live.live5000at90!.decisionsPerSecond,
+  );
+  const coreBestFitAt5000 = Math.min(
+    core.synthetic5000at50!.BestFit!.perSecond,
+    core.synthetic5000at90!.BestFit!.perSecond,
   );
   const defaultAt5000 = Math.min(
-    results.synthetic5000at50![DEFAULT_POLICY]!.perSecond,
-    results.synthetic5000at90![DEFAULT_POLICY]!.perSecond,
+    core.synthetic5000at50![DEFAULT_POLICY]!.perSecond,
+    core.synthetic5000at90![DEFAULT_POLICY]!.perSecond,
   );
+  const worstOneRunMs = Math.max(...Object.values(oneRuns).map((r) => r.ms));
   const goals = {
-    bestFitPerSecondAt5000: {
+    bestFitEveryFilterPerSecondAt5000: {
       goal: GOALS.bestFitPerSecondAt5000,
-      worst: bestFitAt5000,
-      met: bestFitAt5000 >= GOALS.bestFitPerSecondAt5000,
+      measuredOn: 'live PlacementEngine, BestFit, every filter; worst of live5000at50 and live5000at90',
+      worst: liveBestFitAt5000,
+      met: liveBestFitAt5000 >= GOALS.bestFitPerSecondAt5000,
+    },
+    /** For reference only: the goal is judged on the live every-filter figure above. */
+    bestFitBareCorePerSecondAt5000: {
+      measuredOn:
+        'GpuFleet core (resource fit + score only), BestFit; worst of synthetic5000at50 and synthetic5000at90; reference, not a goal',
+      worst: coreBestFitAt5000,
     },
     defaultPolicyPerSecondAt5000: {
       policy: DEFAULT_POLICY,
       goal: GOALS.defaultPolicyPerSecond,
+      measuredOn: `GpuFleet core, ${DEFAULT_POLICY}; worst of synthetic5000at50 and synthetic5000at90`,
       worst: defaultAt5000,
       met: defaultAt5000 >= GOALS.defaultPolicyPerSecond,
     },
-    p99Ms: { goal: GOALS.p99Ms, worst: round(worstP99Us / 1000, 3), met: worstP99Us <= GOALS.p99Ms * 1000 },
-    fgdMethodologyRunMs: {
-      goal: GOALS.fgdMethodologyRunMs,
-      measured: fgdMethodologyRunMs,
-      met: fgdMethodologyRunMs < GOALS.fgdMethodologyRunMs,
+    p99Ms: {
+      goal: GOALS.p99Ms,
+      measuredOn: `single-pod decisions on every core fleet × (${POLICIES.join(', ')}) and every live fleet (BestFit, every filter); gangs excluded`,
+      worst: round(worstP99Us / 1000, 3),
+      worstAt: worstP99At,
+      met: worstP99Us <= GOALS.p99Ms * 1000,
+    },
+    oneRunMs: {
+      goal: GOALS.oneRunMs,
+      measuredOn: 'one FGD-methodology run (default trace, one seed), fresh process, trace read included',
+      ...Object.fromEntries(Object.entries(oneRuns).map(([p, r]) => [p, r.ms])),
+      worst: worstOneRunMs,
+      met: worstOneRunMs < GOALS.oneRunMs,
     },
   };
 
-  // Table
-  const header = `${'fleet'.padEnd(38)}${'policy'.padEnd(9)}${'decisions/s'.padStart(12)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'max µs'.padStart(9)}${'bind µs'.padStart(9)}${'placed'.padStart(8)}${'GPU occ.'.padStart(14)}`;
+  // Tables
+  const header = `${'core fleet (GpuFleet, fit + policy)'.padEnd(38)}${'policy'.padEnd(9)}${'decisions/s'.padStart(12)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'max µs'.padStart(9)}${'bind µs'.padStart(9)}${'placed'.padStart(8)}${'GPU occ.'.padStart(14)}`;
   console.log(header);
   console.log('-'.repeat(header.length));
   for (const scenario of scenarios) {
     for (const policy of POLICIES) {
-      const f = results[scenario.key]![policy]!;
+      const f = core[scenario.key]![policy]!;
       console.log(
         `${scenario.label.padEnd(38)}${policy.padEnd(9)}${String(f.perSecond).padStart(12)}${String(f.p50Us).padStart(9)}${String(f.p99Us).padStart(9)}${String(f.maxUs).padStart(9)}${String(f.bindP50Us).padStart(9)}${`${round(f.successRate * 100)}%`.padStart(8)}${`${f.occupancyBeforePct}→${f.occupancyAfterPct}%`.padStart(14)}`,
       );
     }
   }
   console.log('');
+  const liveHeader = `${'live fleet (PlacementEngine, every filter)'.padEnd(44)}${'policy'.padEnd(9)}${'decisions/s'.padStart(12)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'max µs'.padStart(9)}${'prep µs'.padStart(9)}${'placed'.padStart(8)}${'GPU occ.'.padStart(14)}${'gangs/s'.padStart(9)}${'gang p99 µs'.padStart(13)}`;
+  console.log(liveHeader);
+  console.log('-'.repeat(liveHeader.length));
+  for (const l of LIVE) {
+    const f = live[l.key]!;
+    console.log(
+      `${`synthetic ${l.nodes} × 8 GPU at ${l.occupancy * 100}%`.padEnd(44)}${'BestFit'.padEnd(9)}${String(f.decisionsPerSecond).padStart(12)}${String(f.p50Us).padStart(9)}${String(f.p99Us).padStart(9)}${String(f.maxUs).padStart(9)}${String(f.prepareUsMean).padStart(9)}${`${round(f.successRate * 100)}%`.padStart(8)}${`${round(f.occupancyAtStart * 100)}→${round(f.occupancyAtEnd * 100)}%`.padStart(14)}${String(f.gangsPerSecond).padStart(9)}${String(f.gangP99Us).padStart(13)}`,
+    );
+  }
+  console.log('');
+  for (const r of Object.values(oneRuns)) {
+    console.log(
+      `one FGD-methodology run, ${r.policy}: ${r.ms} ms in a fresh process with trace read (run alone ${r.runMs} ms), ${r.podsArrived} pods, unallocated GPU at 100% load ${r.unallocatedGpuPctAt100}%, child peak RSS ${r.peakRssMB} MB`,
+    );
+  }
+  console.log('');
   const mark = (met: boolean) => (met ? 'met' : 'MISSED');
   console.log(
-    `goal BestFit at 5,000 nodes ≥ ${GOALS.bestFitPerSecondAt5000}/s: worst ${bestFitAt5000}/s — ${mark(goals.bestFitPerSecondAt5000.met)}`,
+    `goal BestFit at 5,000 nodes with every filter on ≥ ${GOALS.bestFitPerSecondAt5000}/s (live, worst of 50%/90%): ${liveBestFitAt5000}/s — ${mark(goals.bestFitEveryFilterPerSecondAt5000.met)}` +
+      ` (bare core BestFit, for reference: ${coreBestFitAt5000}/s)`,
   );
   console.log(
-    `goal default policy (${DEFAULT_POLICY}${DEFAULT_POLICY === 'FGD' ? ', standing in until Strata’s policy lands' : ''}) at 5,000 nodes ≥ ${GOALS.defaultPolicyPerSecond}/s: worst ${defaultAt5000}/s — ${mark(goals.defaultPolicyPerSecondAt5000.met)}`,
+    `goal default policy (${DEFAULT_POLICY}, core) at 5,000 nodes ≥ ${GOALS.defaultPolicyPerSecond}/s (worst of 50%/90%): ${defaultAt5000}/s — ${mark(goals.defaultPolicyPerSecondAt5000.met)}`,
   );
   console.log(
-    `goal p99 ≤ ${GOALS.p99Ms} ms (every fleet and policy): worst ${round(worstP99Us / 1000, 3)} ms — ${mark(goals.p99Ms.met)}`,
+    `goal p99 ≤ ${GOALS.p99Ms} ms (every core fleet × ${POLICIES.join('/')} and every live fleet; gangs excluded): worst ${round(worstP99Us / 1000, 3)} ms at ${worstP99At} — ${mark(goals.p99Ms.met)}`,
   );
   console.log(
-    `goal one FGD-methodology run < ${GOALS.fgdMethodologyRunMs} ms: ${fgdMethodologyRunMs} ms — ${mark(goals.fgdMethodologyRunMs.met)}`,
+    `goal one FGD-methodology run < ${GOALS.oneRunMs} ms (${ONE_RUN_POLICIES.join(', ')}; fresh process, trace read included): ${Object.values(
+      oneRuns,
+    )
+      .map((r) => `${r.policy} ${r.ms} ms`)
+      .join(', ')} — ${mark(goals.oneRunMs.met)}`,
   );
   console.log(
-    `peak RSS ${peakRssMB} MB; seed ${SEED}; ${DECISIONS} measured decisions (+${WARMUP} warm-up) per fleet and policy; synthetic node ${SYNTHETIC_NODE.gpuCount} × ${SYNTHETIC_NODE.model}, ${SYNTHETIC_NODE.cpuMilli / 1000} cores, ${SYNTHETIC_NODE.memoryMib / 1024} GiB; one core (Node is single-threaded)`,
+    `peak RSS ${peakRssMB} MB (core + live, this process); seed ${SEED}; ${DECISIONS} measured decisions (+${WARMUP} warm-up) per fleet and policy; core synthetic node ${SYNTHETIC_NODE.gpuCount} × ${SYNTHETIC_NODE.model}, ${SYNTHETIC_NODE.cpuMilli / 1000} cores, ${SYNTHETIC_NODE.memoryMib / 1024} GiB; live synthetic node 8 × H100, 112 cores, 2 TiB; one core (Node is single-threaded); ${process.version}`,
   );
   console.log(
     JSON.stringify({
@@ -320,13 +466,15 @@ async function main(): Promise<void> {
       warmup: WARMUP,
       policies: POLICIES,
       defaultPolicy: DEFAULT_POLICY,
-      ...results,
-      fgdMethodologyRunMs,
-      fgdMethodologyUnallocatedPctAt100: round(fgdRun.unallocatedGpuPctAt100, 2),
+      core,
+      live,
+      oneRuns,
       peakRssMB,
       goals,
+      node: process.version,
     }),
   );
 }
 
-await main();
+if (args['one-run'] !== undefined) await oneRun(args['one-run']);
+else await main();
