@@ -185,32 +185,7 @@ export class GpuFleet {
    * this is the invariant "no accelerator is ever booked twice".
    */
   bind(node: number, pod: CompiledPod, gpus: readonly number[]): void {
-    const name = this.names[node] ?? `#${node}`;
-    if (this.cpuFree[node]! < pod.cpuMilli) throw new OverCommitError(name, 'cpu');
-    if (this.memFree[node]! < pod.memoryMib) throw new OverCommitError(name, 'memory');
-    if (gpus.length !== pod.numGpu) {
-      throw new OverCommitError(name, `pod needs ${pod.numGpu} GPUs, ${gpus.length} given`);
-    }
-    const count = this.gpuCount[node]!;
-    const start = this.gpuStart[node]!;
-    for (let k = 0; k < gpus.length; k++) {
-      const g = gpus[k]!;
-      if (!Number.isInteger(g) || g < 0 || g >= count) throw new OverCommitError(name, `no GPU ${g}`);
-      if (gpus.indexOf(g) !== k) throw new OverCommitError(name, `GPU ${g} given twice`);
-      if (this.gpuFree[start + g]! < pod.gpuMilli)
-        throw new OverCommitError(name, `GPU ${g} lacks milli-GPU`);
-    }
-    this.cpuFree[node]! -= pod.cpuMilli;
-    this.memFree[node]! -= pod.memoryMib;
-    for (const g of gpus) this.gpuFree[start + g]! -= pod.gpuMilli;
-    this.#gpuAllocatedMilli += pod.totalGpuMilli;
-    if (pod.affinityTag >= 0) {
-      const slot = node * AFFINITY_SLOTS + pod.affinityTag;
-      if (this.affinityCount[slot] === 0) this.affinityKinds[node]!++;
-      this.affinityCount[slot]!++;
-    }
-    this.#refreshGpuAggregates(node);
-    this.version[node]!++;
+    this.#book(node, pod, gpus, 1);
   }
 
   /**
@@ -219,11 +194,24 @@ export class GpuFleet {
    * node has (a double release or a release of something never bound).
    */
   release(node: number, pod: CompiledPod, gpus: readonly number[]): void {
+    this.#book(node, pod, gpus, -1);
+  }
+
+  /** Takes the pod's resources (direction 1) or gives them back (-1); checks everything first. */
+  #book(node: number, pod: CompiledPod, gpus: readonly number[], direction: 1 | -1): void {
     const name = this.names[node] ?? `#${node}`;
-    if (this.cpuFree[node]! + pod.cpuMilli > this.cpuCapacity[node]!)
+    const taking = direction === 1;
+    if (taking) {
+      if (this.cpuFree[node]! < pod.cpuMilli) throw new OverCommitError(name, 'cpu');
+      if (this.memFree[node]! < pod.memoryMib) throw new OverCommitError(name, 'memory');
+    } else if (this.cpuFree[node]! + pod.cpuMilli > this.cpuCapacity[node]!) {
       throw new OverCommitError(name, 'cpu released beyond capacity');
+    }
     if (gpus.length !== pod.numGpu) {
-      throw new OverCommitError(name, `pod holds ${pod.numGpu} GPUs, ${gpus.length} given`);
+      throw new OverCommitError(
+        name,
+        `pod ${taking ? 'needs' : 'holds'} ${pod.numGpu} GPUs, ${gpus.length} given`,
+      );
     }
     const count = this.gpuCount[node]!;
     const start = this.gpuStart[node]!;
@@ -231,19 +219,21 @@ export class GpuFleet {
       const g = gpus[k]!;
       if (!Number.isInteger(g) || g < 0 || g >= count) throw new OverCommitError(name, `no GPU ${g}`);
       if (gpus.indexOf(g) !== k) throw new OverCommitError(name, `GPU ${g} given twice`);
-      if (this.gpuFree[start + g]! + pod.gpuMilli > MILLI_PER_GPU)
-        throw new OverCommitError(name, `GPU ${g} released beyond capacity`);
+      const after = this.gpuFree[start + g]! - direction * pod.gpuMilli;
+      if (after < 0) throw new OverCommitError(name, `GPU ${g} lacks milli-GPU`);
+      if (after > MILLI_PER_GPU) throw new OverCommitError(name, `GPU ${g} released beyond capacity`);
     }
-    if (pod.affinityTag >= 0 && this.affinityCount[node * AFFINITY_SLOTS + pod.affinityTag] === 0)
+    const slot = node * AFFINITY_SLOTS + pod.affinityTag;
+    if (!taking && pod.affinityTag >= 0 && this.affinityCount[slot] === 0)
       throw new OverCommitError(name, 'no pod of this request kind is bound here');
-    this.cpuFree[node]! += pod.cpuMilli;
-    this.memFree[node]! += pod.memoryMib;
-    for (const g of gpus) this.gpuFree[start + g]! += pod.gpuMilli;
-    this.#gpuAllocatedMilli -= pod.totalGpuMilli;
+    this.cpuFree[node]! -= direction * pod.cpuMilli;
+    this.memFree[node]! -= direction * pod.memoryMib;
+    for (const g of gpus) this.gpuFree[start + g]! -= direction * pod.gpuMilli;
+    this.#gpuAllocatedMilli += direction * pod.totalGpuMilli;
     if (pod.affinityTag >= 0) {
-      const slot = node * AFFINITY_SLOTS + pod.affinityTag;
-      this.affinityCount[slot]!--;
-      if (this.affinityCount[slot] === 0) this.affinityKinds[node]!--;
+      if (taking && this.affinityCount[slot] === 0) this.affinityKinds[node]!++;
+      this.affinityCount[slot]! += direction;
+      if (!taking && this.affinityCount[slot] === 0) this.affinityKinds[node]!--;
     }
     this.#refreshGpuAggregates(node);
     this.version[node]!++;

@@ -1,5 +1,6 @@
 import type { Rng } from '../runtime/rng.js';
 import { FragmentationMeter, type TypicalPod } from './fgd-fragmentation.js';
+import { FragmentationScores } from './fragmentation-scores.js';
 import { allowedModelBits } from './gpu-fit.js';
 import { type CompiledPod, type GpuFleet, MILLI_PER_GPU } from './gpu-fleet.js';
 import { strataPolicy } from './strata-policy.js';
@@ -399,104 +400,29 @@ function sigmoid(x: number): number {
  * fragmentation against the typical-pod distribution; for a shared pod every fitting GPU is tried
  * and the best (lowest index on ties) is both the node's score and the GPU it gets.
  *
- * A node's result depends only on its own state and the pod's (cpu, gpuMilli, numGpu), so it is
- * cached per node and shape and dropped when the node's version changes: one bind invalidates one
- * node, which keeps a decision near a plain fit scan instead of |nodes| × |GPUs| × |typical pods|.
+ * Scores are cached per (pod shape, node) until the node changes (FragmentationScores).
  */
 function fgdPolicy(ctx: GpuPolicyContext): GpuPolicy {
   const { fleet } = ctx;
   const rng = tieRng(ctx);
   if (!ctx.typicalPods) throw new Error('FGD needs the typical-pod distribution (typicalPods)');
-  const meter = new FragmentationMeter(fleet, ctx.typicalPods);
-  const size = fleet.size;
-  const version = fleet.version;
-  const cpuFree = fleet.cpuFree;
-  /** Fragmentation of each node as it stands, valid while beforeVersion matches its version. */
-  const before = new Float64Array(size);
-  const beforeVersion = new Uint32Array(size).fill(0xffffffff);
-  /**
-   * evaluate() per (shape, node), flat at shapeIndex × size + node; an entry is valid while its
-   * cacheVersion matches the node's version, so a bind invalidates by the version bump alone.
-   */
-  let shapeCapacity = 0;
-  let cache = new Float64Array(0);
-  let cacheVersion = new Uint32Array(0);
-  const feasible = new Int32Array(size);
-  const NO_GPU = 255;
-
-  const reserveShape = (shapeIndex: number): void => {
-    if (shapeIndex < shapeCapacity) return;
-    const capacity = Math.max(shapeIndex + 1, shapeCapacity * 2, 16);
-    const nextCache = new Float64Array(capacity * size);
-    nextCache.set(cache);
-    const nextVersion = new Uint32Array(capacity * size).fill(0xffffffff);
-    nextVersion.set(cacheVersion);
-    cache = nextCache;
-    cacheVersion = nextVersion;
-    shapeCapacity = capacity;
-  };
-
-  const evaluate = (node: number, pod: CompiledPod): number => {
-    const start = fleet.gpuStart[node]!;
-    const count = fleet.gpuCount[node]!;
-    const cpuAfter = fleet.cpuFree[node]! - pod.cpuMilli;
-    const base = before[node]!;
-    const free = fleet.gpuFree;
-    if (pod.shared) {
-      let bestScore = -1;
-      let bestGpu = -1;
-      for (let g = 0; g < count; g++) {
-        const f = free[start + g]!;
-        if (f < pod.gpuMilli) continue;
-        let duplicate = false;
-        for (let h = 0; h < g; h++) if (free[start + h] === f) duplicate = true;
-        if (duplicate) continue; // same free amount ⇒ same score; the lower index already won
-        free[start + g] = f - pod.gpuMilli;
-        const after = meter.nodeFragmentation(node, cpuAfter);
-        free[start + g] = f;
-        const score = Math.floor(sigmoid((base - after) / 1000) * MAX_NODE_SCORE);
-        if (bestGpu < 0 || score > bestScore) {
-          bestScore = score;
-          bestGpu = g;
-        }
-      }
-      return bestScore * 256 + bestGpu;
-    }
-    const taken = pod.numGpu > 0 ? exclusiveGpus(fleet, node, pod.numGpu) : [];
-    for (const g of taken) free[start + g] = 0;
-    const after = meter.nodeFragmentation(node, cpuAfter);
-    for (const g of taken) free[start + g] = MILLI_PER_GPU;
-    return Math.floor(sigmoid((base - after) / 1000) * MAX_NODE_SCORE) * 256 + NO_GPU;
-  };
-
+  const fgdScore = (growth: number) => Math.floor(sigmoid(-growth / 1000) * MAX_NODE_SCORE);
+  const scores = new FragmentationScores(fleet, new FragmentationMeter(fleet, ctx.typicalPods), {
+    score: fgdScore,
+    gpuKey: fgdScore,
+  });
+  const feasible = new Int32Array(fleet.size);
   return {
     name: 'FGD',
     place(pod) {
       const count = collectFeasible(fleet, pod, feasible);
-      reserveShape(pod.shapeIndex);
-      const base = pod.shapeIndex * size;
-      const c = cache;
-      const cv = cacheVersion;
+      scores.select(pod);
       let best = -1;
       let bestScore = Number.NEGATIVE_INFINITY;
       let ties = 0;
       for (let k = 0; k < count; k++) {
         const node = feasible[k]!;
-        const slot = base + node;
-        const v = version[node]!;
-        let value: number;
-        if (cv[slot] === v) {
-          value = c[slot]!;
-        } else {
-          if (beforeVersion[node] !== v) {
-            beforeVersion[node] = v;
-            before[node] = meter.nodeFragmentation(node, cpuFree[node]!);
-          }
-          value = evaluate(node, pod);
-          c[slot] = value;
-          cv[slot] = v;
-        }
-        const s = Math.floor(value / 256);
+        const s = scores.score(node, pod);
         if (s > bestScore) {
           best = node;
           bestScore = s;
@@ -507,8 +433,7 @@ function fgdPolicy(ctx: GpuPolicyContext): GpuPolicy {
         }
       }
       if (best < 0) return null;
-      const gpu = c[base + best]! % 256;
-      const gpus = pod.shared ? [gpu] : exclusiveGpus(fleet, best, pod.numGpu);
+      const gpus = pod.shared ? [scores.gpu(best)] : exclusiveGpus(fleet, best, pod.numGpu);
       return { node: best, gpus, score: bestScore };
     },
   };

@@ -1,5 +1,5 @@
 import { FragmentationMeter } from './fgd-fragmentation.js';
-import { type CompiledPod, MILLI_PER_GPU } from './gpu-fleet.js';
+import { FragmentationScores } from './fragmentation-scores.js';
 import { collectFeasible, exclusiveGpus, type GpuPolicy, type GpuPolicyContext } from './gpu-policies.js';
 
 /**
@@ -35,99 +35,26 @@ export function strataPolicy(ctx: GpuPolicyContext): GpuPolicy {
   const { fleet } = ctx;
   if (!ctx.typicalPods) throw new Error('strata needs the typical-pod distribution (typicalPods)');
   const meter = new FragmentationMeter(fleet, ctx.typicalPods, { cpuStrandingWeight: CPU_STRANDING_WEIGHT });
-  const size = fleet.size;
-  const version = fleet.version;
-  const cpuFree = fleet.cpuFree;
+  const scores = new FragmentationScores(fleet, meter, {
+    score: (growth) => Math.floor(MAX_SCORE / (1 + Math.exp(growth / SCORE_SCALE))),
+    gpuKey: (growth) => -growth,
+  });
   const gpuFreeTotal = fleet.gpuFreeTotal;
   const gpuCount = fleet.gpuCount;
   const fullyFree = fleet.fullyFreeGpus;
-  /** Fragmentation of each node as it stands, valid while beforeVersion matches its version. */
-  const before = new Float64Array(size);
-  const beforeVersion = new Uint32Array(size).fill(0xffffffff);
-  /** Score and chosen GPU per (shape, node) at shapeIndex × size + node, valid while the node's version matches. */
-  let shapeCapacity = 0;
-  let cacheScore = new Int8Array(0);
-  let cacheGpu = new Int16Array(0);
-  let cacheVersion = new Uint32Array(0);
-  const feasible = new Int32Array(size);
-
-  const reserveShape = (shapeIndex: number): void => {
-    if (shapeIndex < shapeCapacity) return;
-    const capacity = Math.max(shapeIndex + 1, shapeCapacity * 2, 16);
-    const nextScore = new Int8Array(capacity * size);
-    nextScore.set(cacheScore);
-    const nextGpu = new Int16Array(capacity * size);
-    nextGpu.set(cacheGpu);
-    const nextVersion = new Uint32Array(capacity * size).fill(0xffffffff);
-    nextVersion.set(cacheVersion);
-    cacheScore = nextScore;
-    cacheGpu = nextGpu;
-    cacheVersion = nextVersion;
-    shapeCapacity = capacity;
-  };
-
-  const score = (growth: number): number => Math.floor(MAX_SCORE / (1 + Math.exp(growth / SCORE_SCALE)));
-
-  /** Scores `pod` on `node`; for a shared pod also records the GPU it would take. */
-  const evaluate = (node: number, pod: CompiledPod, slot: number): number => {
-    const start = fleet.gpuStart[node]!;
-    const count = gpuCount[node]!;
-    const cpuAfter = cpuFree[node]! - pod.cpuMilli;
-    const base = before[node]!;
-    const free = fleet.gpuFree;
-    if (pod.shared) {
-      let best = Number.POSITIVE_INFINITY;
-      let bestGpu = -1;
-      for (let g = 0; g < count; g++) {
-        const f = free[start + g]!;
-        if (f < pod.gpuMilli) continue;
-        let duplicate = false;
-        for (let h = 0; h < g; h++) if (free[start + h] === f) duplicate = true;
-        if (duplicate) continue; // same free amount ⇒ same growth; the lower index stands for both
-        free[start + g] = f - pod.gpuMilli;
-        const growth = meter.nodeFragmentation(node, cpuAfter) - base;
-        free[start + g] = f;
-        if (growth < best) {
-          best = growth;
-          bestGpu = g;
-        }
-      }
-      cacheGpu[slot] = bestGpu;
-      return score(best);
-    }
-    const taken = pod.numGpu > 0 ? exclusiveGpus(fleet, node, pod.numGpu) : [];
-    for (const g of taken) free[start + g] = 0;
-    const after = meter.nodeFragmentation(node, cpuAfter);
-    for (const g of taken) free[start + g] = MILLI_PER_GPU;
-    return score(after - base);
-  };
-
+  const feasible = new Int32Array(fleet.size);
   return {
     name: 'strata',
     place(pod) {
       const count = collectFeasible(fleet, pod, feasible);
-      reserveShape(pod.shapeIndex);
-      const base = pod.shapeIndex * size;
+      scores.select(pod);
       const cpuOnly = pod.numGpu === 0;
       let best = -1;
       let bestScore = -1;
       let bestTie = Number.POSITIVE_INFINITY;
       for (let k = 0; k < count; k++) {
         const node = feasible[k]!;
-        const slot = base + node;
-        const v = version[node]!;
-        let s: number;
-        if (cacheVersion[slot] === v) {
-          s = cacheScore[slot]!;
-        } else {
-          if (beforeVersion[node] !== v) {
-            beforeVersion[node] = v;
-            before[node] = meter.nodeFragmentation(node, cpuFree[node]!);
-          }
-          s = evaluate(node, pod, slot);
-          cacheScore[slot] = s;
-          cacheVersion[slot] = v;
-        }
+        const s = scores.score(node, pod);
         if (s < bestScore) continue;
         // lower is better: free GPUs for CPU-only pods; 1 for a pristine node, 0 for a used one
         const tie = cpuOnly ? gpuFreeTotal[node]! : fullyFree[node] === gpuCount[node] ? 1 : 0;
@@ -138,7 +65,7 @@ export function strataPolicy(ctx: GpuPolicyContext): GpuPolicy {
         }
       }
       if (best < 0) return null;
-      const gpus = pod.shared ? [cacheGpu[base + best]!] : exclusiveGpus(fleet, best, pod.numGpu);
+      const gpus = pod.shared ? [scores.gpu(best)] : exclusiveGpus(fleet, best, pod.numGpu);
       return { node: best, gpus, score: bestScore };
     },
   };
