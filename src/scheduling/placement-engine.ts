@@ -14,6 +14,7 @@
  *   wins (grid order, then list order — deterministic for a given history of binds and releases;
  *   the full scans below find the lowest node index first).
  * - unbounded profiles and MIG pods: the signature's list of statically eligible nodes.
+ * The default profile is Strata's own policy, `strata` (placement-scorers.ts).
  * Only when nothing fits does the engine look at every node, to count rejections per filter and to
  * tell "never fits" from "not now".
  */
@@ -82,7 +83,7 @@ export class PlacementEngine {
 
   constructor(
     snapshot: FleetSnapshot,
-    profile: PlacementProfile = placementProfile('BestFit'),
+    profile: PlacementProfile = placementProfile('strata'),
     filters: readonly FilterPlugin[] = DEFAULT_FILTERS,
   ) {
     this.snapshot = snapshot;
@@ -144,8 +145,22 @@ export class PlacementEngine {
     const node = this.#topNode[0]!;
     const choice = cycle.choice;
     if (this.#topHasChoice[0] === 1) choice.copyFrom(this.#topChoice[0]!);
-    else if (chooseGpus(this.snapshot, pod, node, choice) !== 0) {
-      throw new Error(`internal: node ${this.snapshot.names[node]} passed the filters but has no GPU choice`);
+    else {
+      if (chooseGpus(this.snapshot, pod, node, choice) !== 0) {
+        throw new Error(
+          `internal: node ${this.snapshot.names[node]} passed the filters but has no GPU choice`,
+        );
+      }
+      // No filter chose (every GPU qualifies): a profile may pick the fraction's GPU (FGD, strata).
+      const pick = this.profile.fractionalGpu;
+      if (pick && pod.gpuKind === 'milli') {
+        cycle.choiceNode = -1;
+        const g = pick(cycle, node);
+        if (g >= 0) {
+          choice.gpus[0] = g;
+          choice.nvlinkShared = this.snapshot.gpuNvlink[this.snapshot.fleet.gpuStart[node]! + g]! >= 0;
+        }
+      }
     }
     const assignment = choice.toAssignment();
     const candidates = this.#breakdown();
@@ -168,6 +183,7 @@ export class PlacementEngine {
 
   #book(pod: PreparedPod, plan: Extract<PodPlan, { outcome: 'fits' }>): PlacedPod {
     const binding = this.snapshot.bind(plan.nodeIndex, pod, plan.assignment);
+    this.profile.typicalPods?.recordPod(pod);
     return {
       outcome: 'placed',
       pod: plan.pod,
@@ -199,13 +215,15 @@ export class PlacementEngine {
       }
       try {
         const b = a.binding;
+        const prepared = this.prepare(a.request);
         restored.push(
-          this.snapshot.bind(i, this.prepare(a.request), {
+          this.snapshot.bind(i, prepared, {
             gpus: b.gpus,
             numa: b.numa ?? -1,
             ...(b.mig ? { mig: { gpu: b.mig.gpu, profile: b.mig.profile, start: b.mig.start } } : {}),
           }),
         );
+        this.profile.typicalPods?.recordPod(prepared);
       } catch (e) {
         if (!(e instanceof OverCommitError)) throw e;
         conflicts.push({ pod: a.request.id, node: a.binding.node, reason: e.reason });

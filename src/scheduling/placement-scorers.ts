@@ -4,7 +4,12 @@
  * - BestFit: the paper's BestFitScore (least CPU + GPU left after placing), reused as is from
  *   gpu-policies.ts, with an upper bound so the engine can walk the capacity grid best-first;
  * - DotProd, GpuPacking, GpuClustering: the existing GpuPolicy NodeScore functions through
- *   `fromGpuNodeScore` (no bound: the engine scans every statically eligible node).
+ *   `fromGpuNodeScore` (no bound: the engine scans every statically eligible node);
+ * - strata (Strata's own policy): fragmentation growth against the typical-pod distribution the
+ *   profile's TypicalPodTracker learns from the engine's binds, with its packing tie rules
+ *   (fragmentation-scorers.ts); unbounded. FGD's profile is `fgdProfile()`: the name 'FGD' is not
+ *   (yet) a placementProfile policy, since live-decision-record.test.ts uses it as the example of
+ *   an unknown policy.
  * Every profile adds the preference scorers: NVLink preferred (+10 when all GPUs share a domain),
  * PreferNoSchedule taints (−10 each), MIG packing (up to +10 on a GPU with more slices in use).
  *
@@ -13,10 +18,13 @@
  * must be ≥ the score of every feasible node whose free CPU and free milli-GPU after placing are at
  * least those amounts: the engine prunes grid cells whose summed bound is below its top candidates.
  */
+
+import { fgdScorer, strataPackingScorer, strataScorer } from './fragmentation-scorers.js';
 import type { CompiledPod, GpuFleet } from './gpu-fleet.js';
 import { bestFitScore, dotProductScore, gpuClusteringScore, gpuPackingScore } from './gpu-policies.js';
 import type { CycleState } from './placement-filters.js';
 import type { PreparedPod } from './prepared-pod.js';
+import { TypicalPodTracker } from './typical-pod-tracker.js';
 
 export interface ScorePlugin {
   readonly name: string;
@@ -79,7 +87,7 @@ export const migPackingScorer: ScorePlugin = {
   boundIsConstant: true,
 };
 
-export const PLACEMENT_POLICIES = ['BestFit', 'DotProd', 'GpuPacking', 'GpuClustering'] as const;
+export const PLACEMENT_POLICIES = ['BestFit', 'DotProd', 'GpuPacking', 'GpuClustering', 'strata'] as const;
 export type PlacementPolicyName = (typeof PLACEMENT_POLICIES)[number];
 
 export interface PlacementProfile {
@@ -87,6 +95,19 @@ export interface PlacementProfile {
   readonly scorers: readonly ScorePlugin[];
   /** How many best candidates a decision record keeps (with their score breakdown). */
   readonly topK: number;
+  /** FGD and strata: the typical-pod distribution; the engine records every pod it binds or restores. */
+  readonly typicalPods?: TypicalPodTracker;
+  /**
+   * FGD and strata: the GPU (local index) a fractional pod takes on `node` when no filter made a
+   * GPU choice there (every GPU qualifies), or -1 to keep the engine's best fit.
+   */
+  readonly fractionalGpu?: (cycle: CycleState, node: number) => number;
+}
+
+export interface PlacementProfileOptions {
+  readonly topK?: number;
+  /** FGD and strata: the tracker to use (e.g. seeded from a trace); default a fresh, empty one. */
+  readonly typicalPods?: TypicalPodTracker;
 }
 
 export class UnknownPlacementPolicyError extends Error {
@@ -96,8 +117,11 @@ export class UnknownPlacementPolicyError extends Error {
   }
 }
 
-export function placementProfile(policy: string, options: { topK?: number } = {}): PlacementProfile {
+export function placementProfile(policy: string, options: PlacementProfileOptions = {}): PlacementProfile {
   let main: ScorePlugin;
+  const extra: ScorePlugin[] = [];
+  let typicalPods: TypicalPodTracker | undefined;
+  let fractionalGpu: ((cycle: CycleState, node: number) => number) | undefined;
   switch (policy) {
     case 'BestFit':
       main = bestFitScorer;
@@ -111,13 +135,36 @@ export function placementProfile(policy: string, options: { topK?: number } = {}
     case 'GpuClustering':
       main = fromGpuNodeScore('gpu-clustering', gpuClusteringScore);
       break;
+    case 'strata': {
+      typicalPods = options.typicalPods ?? new TypicalPodTracker();
+      const scorer = strataScorer(typicalPods);
+      main = scorer;
+      fractionalGpu = (c, i) => scorer.fractionalGpu(c, i);
+      extra.push(strataPackingScorer);
+      break;
+    }
     default:
       throw new UnknownPlacementPolicyError(policy);
   }
   return {
     policy,
-    scorers: [main, nvlinkPreferenceScorer, taintPreferenceScorer, migPackingScorer],
+    scorers: [main, ...extra, nvlinkPreferenceScorer, taintPreferenceScorer, migPackingScorer],
     topK: options.topK ?? 3,
+    ...(typicalPods ? { typicalPods } : {}),
+    ...(fractionalGpu ? { fractionalGpu } : {}),
+  };
+}
+
+/** FGD's node score (fragmentation growth, FGD's measure) with the preference scorers; unbounded. */
+export function fgdProfile(options: PlacementProfileOptions = {}): PlacementProfile {
+  const typicalPods = options.typicalPods ?? new TypicalPodTracker();
+  const scorer = fgdScorer(typicalPods);
+  return {
+    policy: 'FGD',
+    scorers: [scorer, nvlinkPreferenceScorer, taintPreferenceScorer, migPackingScorer],
+    topK: options.topK ?? 3,
+    typicalPods,
+    fractionalGpu: (c, i) => scorer.fractionalGpu(c, i),
   };
 }
 

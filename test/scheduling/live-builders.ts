@@ -6,6 +6,10 @@ import type { PodPlan } from '../../src/scheduling/placement-decision.js';
 import { PlacementEngine } from '../../src/scheduling/placement-engine.js';
 import type { PodRequest } from '../../src/scheduling/placement-request.js';
 import { placementProfile } from '../../src/scheduling/placement-scorers.js';
+import {
+  TypicalPodTracker,
+  type TypicalPodTrackerOptions,
+} from '../../src/scheduling/typical-pod-tracker.js';
 
 /** Fixture builders for live placement: a test states only what matters; everything else is roomy. */
 export const GIB = 2 ** 30;
@@ -199,4 +203,27 @@ export function decideAfter(f: FleetFixture, before: readonly PodRequest[], subj
 /** Node the plan chose, or the rejection reasons (sorted) when unschedulable. */
 export function verdictOf(plan: PodPlan): string | string[] {
   return plan.outcome === 'fits' ? plan.node : plan.rejections.map((r) => r.reason).sort();
+}
+
+/**
+ * A snapshot and a strata engine whose typical-pod tracker is seeded with `seed` (same sites,
+ * clusters and defaults as liveFleet).
+ */
+export function liveStrataFleet(
+  f: FleetFixture,
+  tracker: TypicalPodTrackerOptions = {},
+): { snapshot: FleetSnapshot; engine: PlacementEngine; typicalPods: TypicalPodTracker } {
+  const snapshot = new FleetSnapshot({
+    sites: f.sites ?? [site('s1')],
+    clusters: f.clusters ?? [cluster('c1', 's1')],
+    nodes: f.nodes,
+    tenants: f.tenants ?? [],
+    projects: f.projects ?? [],
+  });
+  const typicalPods = new TypicalPodTracker(tracker);
+  return {
+    snapshot,
+    engine: new PlacementEngine(snapshot, placementProfile('strata', { typicalPods })),
+    typicalPods,
+  };
 }
