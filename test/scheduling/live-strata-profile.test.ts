@@ -24,14 +24,15 @@ const SEED: TypicalPodSource[] = [
   ...Array.from({ length: 1 }, () => shape(2000, 0)),
 ];
 
-/** What the simulator's strata policy picks on the same GpuFleet and distribution: 'node [gpus]' or null. */
+/** What the simulator's policy picks on the same GpuFleet and distribution: 'node [gpus]' or null. */
 function simulatorChoice(
   snapshot: FleetSnapshot,
   typicalPods: TypicalPodTracker,
   engine: PlacementEngine,
   p: PodRequest,
+  name: 'strata' | 'FGD' = 'strata',
 ) {
-  const policy = createGpuPolicy('strata', {
+  const policy = createGpuPolicy(name, {
     fleet: snapshot.fleet,
     rng: new Rng(1),
     typicalPods: typicalPods.distribution,
@@ -79,7 +80,10 @@ describe('live strata profile: same choices as the simulator strata policy', () 
     expect(plan.candidates[0]!.scores.strata).toBeGreaterThan(plan.candidates[1]!.scores.strata! + 10);
   });
 
-  it('random fleets and pod sequences: node and GPUs match the simulator for whole, fractional and CPU-only pods', () => {
+  it.each([
+    'strata',
+    'FGD',
+  ] as const)('%s, random fleets and pod sequences: node and GPUs match the simulator for whole, fractional and CPU-only pods', (policy) => {
     const templates = [
       whole(1),
       whole(2),
@@ -97,15 +101,15 @@ describe('live strata profile: same choices as the simulator strata policy', () 
     const step = fc.record({ template: fc.nat(templates.length - 1), release: fc.boolean() });
     fc.assert(
       fc.property(fleetShape, fc.array(step, { maxLength: 40 }), (shapes, steps) => {
-        const { snapshot, engine, typicalPods } = liveStrataFleet(
-          { nodes: shapes.map((x, k) => node(`n${k}`, x)) },
-          { seed: SEED },
-        );
+        const fleet = liveStrataFleet({ nodes: shapes.map((x, k) => node(`n${k}`, x)) }, { seed: SEED });
+        const { snapshot, typicalPods } = fleet;
+        const engine =
+          policy === 'strata' ? fleet.engine : new PlacementEngine(snapshot, fgdProfile({ typicalPods }));
         const bound: string[] = [];
         let n = 0;
         for (const s of steps) {
           const p = { ...templates[s.template]!, id: `p${n++}` };
-          const want = simulatorChoice(snapshot, typicalPods, engine, p);
+          const want = simulatorChoice(snapshot, typicalPods, engine, p, policy);
           const d = engine.place(engine.prepare(p));
           expect(d.outcome === 'placed' ? `${d.node} [${d.binding.gpus.join(',')}]` : null).toBe(want);
           if (d.outcome === 'placed') bound.push(d.pod);
