@@ -7,9 +7,8 @@
  *   `fromGpuNodeScore` (no bound: the engine scans every statically eligible node);
  * - strata (Strata's own policy): fragmentation growth against the typical-pod distribution the
  *   profile's TypicalPodTracker learns from the engine's binds, with its packing tie rules
- *   (fragmentation-scorers.ts); unbounded. FGD's profile is `fgdProfile()`: the name 'FGD' is not
- *   (yet) a placementProfile policy, since live-decision-record.test.ts uses it as the example of
- *   an unknown policy.
+ *   (fragmentation-scorers.ts); unbounded;
+ * - FGD: fragmentation growth by FGD's own measure, without Strata's changes; unbounded.
  * Every profile adds the preference scorers: NVLink preferred (+10 when all GPUs share a domain),
  * PreferNoSchedule taints (−10 each), MIG packing (up to +10 on a GPU with more slices in use).
  *
@@ -87,7 +86,14 @@ export const migPackingScorer: ScorePlugin = {
   boundIsConstant: true,
 };
 
-export const PLACEMENT_POLICIES = ['BestFit', 'DotProd', 'GpuPacking', 'GpuClustering', 'strata'] as const;
+export const PLACEMENT_POLICIES = [
+  'BestFit',
+  'DotProd',
+  'GpuPacking',
+  'GpuClustering',
+  'FGD',
+  'strata',
+] as const;
 export type PlacementPolicyName = (typeof PLACEMENT_POLICIES)[number];
 
 export interface PlacementProfile {
@@ -135,6 +141,13 @@ export function placementProfile(policy: string, options: PlacementProfileOption
     case 'GpuClustering':
       main = fromGpuNodeScore('gpu-clustering', gpuClusteringScore);
       break;
+    case 'FGD': {
+      typicalPods = options.typicalPods ?? new TypicalPodTracker();
+      const scorer = fgdScorer(typicalPods);
+      main = scorer;
+      fractionalGpu = (c, i) => scorer.fractionalGpu(c, i);
+      break;
+    }
     case 'strata': {
       typicalPods = options.typicalPods ?? new TypicalPodTracker();
       const scorer = strataScorer(typicalPods);
@@ -152,19 +165,6 @@ export function placementProfile(policy: string, options: PlacementProfileOption
     topK: options.topK ?? 3,
     ...(typicalPods ? { typicalPods } : {}),
     ...(fractionalGpu ? { fractionalGpu } : {}),
-  };
-}
-
-/** FGD's node score (fragmentation growth, FGD's measure) with the preference scorers; unbounded. */
-export function fgdProfile(options: PlacementProfileOptions = {}): PlacementProfile {
-  const typicalPods = options.typicalPods ?? new TypicalPodTracker();
-  const scorer = fgdScorer(typicalPods);
-  return {
-    policy: 'FGD',
-    scorers: [scorer, nvlinkPreferenceScorer, taintPreferenceScorer, migPackingScorer],
-    topK: options.topK ?? 3,
-    typicalPods,
-    fractionalGpu: (c, i) => scorer.fractionalGpu(c, i),
   };
 }
 

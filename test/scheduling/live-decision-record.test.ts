@@ -172,6 +172,8 @@ describe('live placement: profiles by policy name', () => {
   });
 
   it('an unknown policy is refused with the valid names', () => {
-    expect(() => placementProfile('FGD')).toThrow(/valid: BestFit, DotProd, GpuPacking, GpuClustering/);
+    expect(() => placementProfile('Tetris')).toThrow(
+      /valid: BestFit, DotProd, GpuPacking, GpuClustering, FGD, strata/,
+    );
   });
 });

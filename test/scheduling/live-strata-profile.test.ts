@@ -6,7 +6,7 @@ import type { FleetSnapshot } from '../../src/scheduling/fleet-snapshot.js';
 import { createGpuPolicy } from '../../src/scheduling/gpu-policies.js';
 import { PlacementEngine } from '../../src/scheduling/placement-engine.js';
 import type { PodRequest } from '../../src/scheduling/placement-request.js';
-import { fgdProfile, placementProfile } from '../../src/scheduling/placement-scorers.js';
+import { placementProfile } from '../../src/scheduling/placement-scorers.js';
 import { TypicalPodTracker } from '../../src/scheduling/typical-pod-tracker.js';
 import { cpuOnly, liveStrataFleet, mig, milli, node, whole } from './live-builders.js';
 
@@ -104,7 +104,9 @@ describe('live strata profile: same choices as the simulator strata policy', () 
         const fleet = liveStrataFleet({ nodes: shapes.map((x, k) => node(`n${k}`, x)) }, { seed: SEED });
         const { snapshot, typicalPods } = fleet;
         const engine =
-          policy === 'strata' ? fleet.engine : new PlacementEngine(snapshot, fgdProfile({ typicalPods }));
+          policy === 'strata'
+            ? fleet.engine
+            : new PlacementEngine(snapshot, placementProfile('FGD', { typicalPods }));
         const bound: string[] = [];
         let n = 0;
         for (const s of steps) {
@@ -187,12 +189,12 @@ describe('live strata profile: filters, decision records, MIG, FGD', () => {
     expect([e.node, e.binding.gpus]).toEqual([d.node, d.binding.gpus]);
   });
 
-  it('FGD is available as a live profile (fgdProfile) with the same typical-pod tracker', () => {
+  it('FGD is available as a live profile with the same typical-pod tracker', () => {
     const typicalPods = new TypicalPodTracker({ seed: SEED });
     const { snapshot } = liveStrataFleet({
       nodes: [node('thin', { gpus: 4, cores: 8 }), node('roomy', { gpus: 4 })],
     });
-    const engine = new PlacementEngine(snapshot, fgdProfile({ typicalPods }));
+    const engine = new PlacementEngine(snapshot, placementProfile('FGD', { typicalPods }));
     expect(engine.profile.scorers[0]!.name).toBe('fgd');
     const d = engine.place(engine.prepare(cpuOnly(8000)));
     expect(d.outcome === 'placed' && d.node).toBe('roomy');
