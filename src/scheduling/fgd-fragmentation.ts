@@ -47,42 +47,57 @@ export function typicalPodsOf(
   pods: readonly TypicalPodSource[],
   options: TypicalPodOptions = {},
 ): TypicalPod[] {
-  const threshold = options.popularityThreshold ?? 0.95;
   const includeCpu = options.includeCpuPods ?? true;
-  const counts = new Map<string, { pod: Omit<TypicalPod, 'freq'>; spec: string; count: number }>();
-  let total = 0;
-  for (const p of pods) {
-    if (!includeCpu && p.numGpu === 0) continue;
+  const tally = new ShapeTally();
+  for (const p of pods) if (includeCpu || p.numGpu > 0) tally.add(p);
+  return tally.distribution(options.popularityThreshold ?? 0.95);
+}
+
+/** Counts of request shapes, turned into a typical-pod distribution by typicalPodsOf's rules. */
+export class ShapeTally {
+  readonly #counts = new Map<string, { pod: Omit<TypicalPod, 'freq'>; spec: string; count: number }>();
+  #total = 0;
+
+  /** Pods counted so far. */
+  get total(): number {
+    return this.#total;
+  }
+
+  add(p: TypicalPodSource): void {
     const gpuMilli = p.numGpu === 0 ? 0 : p.gpuMilli;
     const spec = p.models.join('|');
     const key = `${p.cpuMilli}/${gpuMilli}/${p.numGpu}/${spec}`;
-    const entry = counts.get(key);
+    const entry = this.#counts.get(key);
     if (entry) entry.count++;
     else
-      counts.set(key, {
+      this.#counts.set(key, {
         pod: { cpuMilli: p.cpuMilli, gpuMilli, numGpu: p.numGpu, models: [...p.models] },
         spec,
         count: 1,
       });
-    total++;
+    this.#total++;
   }
-  if (total === 0) return [];
-  const sorted = [...counts.values()].sort(
-    (a, b) =>
-      b.count - a.count ||
-      b.pod.cpuMilli - a.pod.cpuMilli ||
-      b.pod.gpuMilli - a.pod.gpuMilli ||
-      b.pod.numGpu - a.pod.numGpu ||
-      (a.spec < b.spec ? 1 : a.spec > b.spec ? -1 : 0),
-  );
-  const kept: typeof sorted = [];
-  let covered = 0;
-  for (const entry of sorted) {
-    if (covered >= threshold * total) break;
-    kept.push(entry);
-    covered += entry.count;
+
+  /** Shapes by decreasing count (ties as typicalPodsOf says), cut at `threshold` of the pods. */
+  distribution(threshold: number): TypicalPod[] {
+    if (this.#total === 0) return [];
+    const sorted = [...this.#counts.values()].sort(
+      (a, b) =>
+        b.count - a.count ||
+        b.pod.cpuMilli - a.pod.cpuMilli ||
+        b.pod.gpuMilli - a.pod.gpuMilli ||
+        b.pod.numGpu - a.pod.numGpu ||
+        (a.spec < b.spec ? 1 : a.spec > b.spec ? -1 : 0),
+    );
+    const kept: typeof sorted = [];
+    let covered = 0;
+    for (const entry of sorted) {
+      if (covered >= threshold * this.#total) break;
+      kept.push(entry);
+      covered += entry.count;
+    }
+    return kept.map((e) => ({ ...e.pod, models: [...e.pod.models], freq: e.count / covered }));
   }
-  return kept.map((e) => ({ ...e.pod, freq: e.count / covered }));
 }
 
 export interface FragmentationOptions {

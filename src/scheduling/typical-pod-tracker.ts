@@ -19,7 +19,7 @@
  * With nothing recorded and no seed the distribution is empty; the scorers then fall back to the
  * pod being placed as the only typical shape (fragmentation-scorers.ts).
  */
-import type { TypicalPod, TypicalPodSource } from './fgd-fragmentation.js';
+import { ShapeTally, type TypicalPod, type TypicalPodSource } from './fgd-fragmentation.js';
 import type { PreparedPod } from './prepared-pod.js';
 
 export const DEFAULT_REFRESH_EVERY = 256;
@@ -34,17 +34,10 @@ export interface TypicalPodTrackerOptions {
   readonly popularityThreshold?: number;
 }
 
-interface ShapeCount {
-  readonly pod: Omit<TypicalPod, 'freq'>;
-  readonly spec: string;
-  count: number;
-}
-
 export class TypicalPodTracker {
   readonly refreshEvery: number;
   readonly popularityThreshold: number;
-  readonly #counts = new Map<string, ShapeCount>();
-  #total = 0;
+  readonly #tally = new ShapeTally();
   #totalAtRefresh = 0;
   #pending = 0;
   #epoch = 0;
@@ -53,7 +46,7 @@ export class TypicalPodTracker {
   constructor(options: TypicalPodTrackerOptions = {}) {
     this.refreshEvery = Math.max(1, Math.floor(options.refreshEvery ?? DEFAULT_REFRESH_EVERY));
     this.popularityThreshold = options.popularityThreshold ?? DEFAULT_POPULARITY_THRESHOLD;
-    for (const p of options.seed ?? []) this.#count(p);
+    for (const p of options.seed ?? []) this.#tally.add(p);
     this.refresh();
   }
 
@@ -69,7 +62,7 @@ export class TypicalPodTracker {
 
   /** Pods counted so far, seed included. */
   get total(): number {
-    return this.#total;
+    return this.#tally.total;
   }
 
   /** Pods recorded since the last refresh. */
@@ -79,7 +72,7 @@ export class TypicalPodTracker {
 
   /** Counts one pod shape; refreshes the distribution when the refresh rule says so. */
   record(shape: TypicalPodSource): void {
-    this.#count(shape);
+    this.#tally.add(shape);
     this.#pending++;
     if (this.#pending >= Math.min(this.refreshEvery, Math.max(1, this.#totalAtRefresh))) this.refresh();
   }
@@ -99,49 +92,12 @@ export class TypicalPodTracker {
   /** Recomputes the distribution now; bumps the epoch when it changed. */
   refresh(): void {
     this.#pending = 0;
-    this.#totalAtRefresh = this.#total;
-    const next = this.#compute();
+    this.#totalAtRefresh = this.#tally.total;
+    const next = this.#tally.distribution(this.popularityThreshold);
     if (!sameDistribution(next, this.#distribution)) {
       this.#distribution = next;
       this.#epoch++;
     }
-  }
-
-  #count(p: TypicalPodSource): void {
-    const gpuMilli = p.numGpu === 0 ? 0 : p.gpuMilli;
-    const spec = p.models.join('|');
-    const key = `${p.cpuMilli}/${gpuMilli}/${p.numGpu}/${spec}`;
-    const entry = this.#counts.get(key);
-    if (entry) entry.count++;
-    else
-      this.#counts.set(key, {
-        pod: { cpuMilli: p.cpuMilli, gpuMilli, numGpu: p.numGpu, models: [...p.models] },
-        spec,
-        count: 1,
-      });
-    this.#total++;
-  }
-
-  /** typicalPodsOf's rules over the counts (same order, cut and renormalisation). */
-  #compute(): TypicalPod[] {
-    const total = this.#total;
-    if (total === 0) return [];
-    const sorted = [...this.#counts.values()].sort(
-      (a, b) =>
-        b.count - a.count ||
-        b.pod.cpuMilli - a.pod.cpuMilli ||
-        b.pod.gpuMilli - a.pod.gpuMilli ||
-        b.pod.numGpu - a.pod.numGpu ||
-        (a.spec < b.spec ? 1 : a.spec > b.spec ? -1 : 0),
-    );
-    const kept: ShapeCount[] = [];
-    let covered = 0;
-    for (const entry of sorted) {
-      if (covered >= this.popularityThreshold * total) break;
-      kept.push(entry);
-      covered += entry.count;
-    }
-    return kept.map((e) => ({ ...e.pod, models: [...e.pod.models], freq: e.count / covered }));
   }
 }
 
