@@ -12,9 +12,11 @@ import { findKind, KINDS, type KindDefinition, ownerTenant } from '../model/kind
 import { type LabelSelector, matchesSelector } from '../model/label-selector.js';
 import type { ApiObject, ObjectInput, ObjectKey } from '../model/object.js';
 import { parseObject, parseStatus } from '../model/parse-object.js';
-import { REFERENCES } from '../model/references.js';
+import { cohortCycle, REFERENCES } from '../model/references.js';
+import type { QueueSpec, ResourceClassSpec, WorkloadSpec } from '../model/scheduling.js';
 import type { PolicyRule, RoleBindingSpec, RoleSpec, Verb } from '../model/tenancy.js';
 import type { FieldIssue } from '../model/validation.js';
+import { capacityShortfalls, type QueueView } from '../model/workload-capacity.js';
 import type { Clock } from '../runtime/clock.js';
 import type { ListResult, Store, WriteResult, WriteTx } from '../store/store.js';
 import type { Access } from './access.js';
@@ -218,8 +220,12 @@ export class ResourceService {
   }
 
   async create(ctx: RequestContext, raw: unknown, path: { project?: string } = {}): Promise<WriteResult> {
-    const { def, input } = await this.authorizeCreate(ctx, raw, path);
-    const object = await this.#write(ctx, 'create', def, (tx) => tx.create(input));
+    const { def, input, what } = await this.#authorizeCreate(ctx, raw, path);
+    const lenders = await this.#lendersFor(def, input);
+    const object = await this.#write(ctx, 'create', def, async (tx) => {
+      await this.#checkReferences(ctx, def, input, what, tx, lenders);
+      return tx.create(input);
+    });
     return { object, outcome: 'created' };
   }
 
@@ -232,12 +238,23 @@ export class ResourceService {
     raw: unknown,
     path: { project?: string } = {},
   ): Promise<{ def: KindDefinition; input: ObjectInput }> {
-    const { def, input } = await this.#prepare(ctx, raw, path);
+    const { def, input, what } = await this.#authorizeCreate(ctx, raw, path);
+    await this.#checkReferences(ctx, def, input, what, this.#store, await this.#lendersFor(def, input));
+    return { def, input };
+  }
+
+  async #authorizeCreate(
+    ctx: RequestContext,
+    raw: unknown,
+    path: { project?: string },
+  ): Promise<{ def: KindDefinition; input: ObjectInput; what: string }> {
+    const prepared = await this.#prepare(ctx, raw, path);
+    const { def, input } = prepared;
     await this.#check(ctx, targetFor(def, 'create', input), auditRef(def, input), () =>
       this.#hiddenTenant(input),
     );
     await this.#checkEscalation(ctx, def, input);
-    return { def, input };
+    return prepared;
   }
 
   /** Create-or-update (HTTP PUT, `strata apply`): reports created, configured or unchanged. */
@@ -246,7 +263,7 @@ export class ResourceService {
     raw: unknown,
     path: { project?: string; name?: string } = {},
   ): Promise<WriteResult> {
-    const { def, input } = await this.#prepare(ctx, raw, path);
+    const { def, input, what } = await this.#prepare(ctx, raw, path);
     const ref = auditRef(def, input);
     const existing = await this.#store.get(keyFor(def, input.metadata.project, input.metadata.name));
     // An object the caller may not even see is answered as if it were missing: the
@@ -256,7 +273,11 @@ export class ResourceService {
     if (!existing || hidden) {
       await this.#check(ctx, targetFor(def, 'create', input), ref, () => this.#hiddenTenant(input));
       await this.#checkEscalation(ctx, def, input);
-      const object = await this.#write(ctx, 'create', def, (tx) => tx.create(input));
+      const lenders = await this.#lendersFor(def, input);
+      const object = await this.#write(ctx, 'create', def, async (tx) => {
+        await this.#checkReferences(ctx, def, input, what, tx, lenders);
+        return tx.create(input);
+      });
       return { object, outcome: 'created' };
     }
     await this.#check(ctx, targetFor(def, 'update', existing), ref, () =>
@@ -271,7 +292,11 @@ export class ResourceService {
       ]);
     }
     await this.#checkEscalation(ctx, def, input);
-    return this.#write(ctx, 'update', def, (tx) => tx.update(input));
+    const lenders = await this.#lendersFor(def, input);
+    return this.#write(ctx, 'update', def, async (tx) => {
+      await this.#checkReferences(ctx, def, input, what, tx, lenders);
+      return tx.update(input);
+    });
   }
 
   async updateStatus(
@@ -343,12 +368,12 @@ export class ResourceService {
     return ApiError.notFound(`tenant "${input.metadata.tenant}" not found`);
   }
 
-  /** Parses and completes an input: path scope, derived tenant, existing references. */
+  /** Parses and completes an input: path scope, derived tenant (references are checked in the write). */
   async #prepare(
     ctx: RequestContext,
     raw: unknown,
     path: { project?: string; name?: string },
-  ): Promise<{ def: KindDefinition; input: ObjectInput }> {
+  ): Promise<{ def: KindDefinition; input: ObjectInput; what: string }> {
     const body = withPathScope(raw, path);
     const parsed = parseObject(body);
     const what = describeRaw(raw);
@@ -401,36 +426,45 @@ export class ResourceService {
       }
       if (!tenant) throw this.#hiddenTenant(input);
     }
-    await this.#checkReferences(ctx, def, input, what);
-    return { def, input };
+    return { def, input, what };
   }
 
+  /**
+   * The names a spec refers to exist (and are visible to the caller and in its
+   * tenant), a cohort's parent closes no cycle, and a workload could ever fit
+   * in its queue. `reader` is the write's own transaction, so a concurrent
+   * delete cannot slip between the check and the write; `lenders` (the other
+   * queues of the workload's cohort tree, read just before) only bound how much
+   * a queue could borrow.
+   */
   async #checkReferences(
     ctx: RequestContext,
     def: KindDefinition,
     input: ObjectInput,
     what: string,
+    reader: Pick<WriteTx, 'get'>,
+    lenders: readonly QueueView[] = [],
   ): Promise<void> {
     const issues: FieldIssue[] = [];
     for (const ref of REFERENCES) {
       if (ref.kind !== def.kind) continue;
-      const name = ref.value(input.spec);
-      if (name === undefined) continue;
       const targetDef = findKind(ref.target)!;
-      const target = await this.#store.get({ kind: ref.target, name });
-      const visible =
-        target !== undefined &&
-        authorize(ctx.principal, targetFor(targetDef, 'get', target)).allowed !== false;
-      const sameTenant =
-        target?.metadata.tenant === undefined || target.metadata.tenant === input.metadata.tenant;
-      if (!target || !visible || !sameTenant) {
-        issues.push({ field: ref.field, message: `${targetDef.singular} "${name}" not found` });
+      for (const { field, name } of ref.names(input.spec)) {
+        const target = await reader.get({ kind: ref.target, name });
+        const visible =
+          target !== undefined &&
+          authorize(ctx.principal, targetFor(targetDef, 'get', target)).allowed !== false;
+        const sameTenant =
+          target?.metadata.tenant === undefined || target.metadata.tenant === input.metadata.tenant;
+        if (!target || !visible || !sameTenant) {
+          issues.push({ field, message: `${targetDef.singular} "${name}" not found` });
+        }
       }
     }
     if (def.kind === 'RoleBinding') {
       const { scope } = input.spec as RoleBindingSpec;
       if (scope.project !== undefined) {
-        const project = await this.#store.get({ kind: 'Project', name: scope.project });
+        const project = await reader.get({ kind: 'Project', name: scope.project });
         if (!project || project.metadata.tenant !== scope.tenant) {
           issues.push({
             field: 'spec.scope.project',
@@ -439,7 +473,96 @@ export class ResourceService {
         }
       }
     }
+    if (def.kind === 'Cohort' && issues.length === 0) {
+      const cycle = await cohortCycle(
+        reader,
+        input.metadata.name,
+        (input.spec as { parent?: string }).parent,
+      );
+      if (cycle !== undefined) {
+        issues.push({
+          field: 'spec.parent',
+          message: `would make the cohort tree a cycle: cohort ${cycle.join(' → ')}`,
+        });
+      }
+    }
+    if (def.kind === 'Workload' && issues.length === 0) {
+      for (const message of await this.#capacityShortfalls(input, reader, lenders)) {
+        issues.push({ field: 'spec.podSets', message });
+      }
+    }
     if (issues.length > 0) throw ApiError.invalid(what, issues);
+  }
+
+  /**
+   * Why a workload could never fit in its queue, one message per dimension.
+   * Nothing when the queue does not exist yet (the workload waits for it) or
+   * belongs to another tenant (its quota is not the caller's to see).
+   */
+  async #capacityShortfalls(
+    input: ObjectInput,
+    reader: Pick<WriteTx, 'get'>,
+    lenders: readonly QueueView[],
+  ): Promise<string[]> {
+    const spec = input.spec as WorkloadSpec;
+    const queue = await reader.get({ kind: 'Queue', name: spec.queue });
+    if (!queue) return [];
+    if (queue.metadata.tenant !== undefined && queue.metadata.tenant !== input.metadata.tenant) return [];
+    const queueSpec = queue.spec as QueueSpec;
+    const resourceClasses = new Map<string, ResourceClassSpec>();
+    for (const { resourceClass } of queueSpec.resources) {
+      const found = await reader.get({ kind: 'ResourceClass', name: resourceClass });
+      if (found) resourceClasses.set(resourceClass, found.spec as ResourceClassSpec);
+    }
+    return capacityShortfalls(spec, {
+      queue: { name: queue.metadata.name, spec: queueSpec },
+      resourceClasses,
+      lenders: lenders.filter((l) => l.name !== queue.metadata.name),
+    }).map((s) => s.message);
+  }
+
+  /**
+   * For a workload, the other queues under the same root cohort as its queue,
+   * which bound how much the queue could ever borrow. Read before the write's
+   * transaction (the store's transaction has no list).
+   */
+  async #lendersFor(def: KindDefinition, input: ObjectInput): Promise<readonly QueueView[]> {
+    if (def.kind !== 'Workload') return [];
+    const queue = await this.#store.get({ kind: 'Queue', name: (input.spec as WorkloadSpec).queue });
+    const cohort = (queue?.spec as QueueSpec | undefined)?.cohort;
+    if (cohort === undefined) return [];
+    const parents = new Map<string, string | undefined>();
+    for (const c of await this.#listAll('Cohort')) {
+      parents.set(c.metadata.name, (c.spec as { parent?: string }).parent);
+    }
+    const rootOf = (name: string): string => {
+      const seen = new Set<string>();
+      let at = name;
+      for (;;) {
+        const parent = parents.get(at);
+        if (parent === undefined || seen.has(parent)) return at;
+        seen.add(at);
+        at = parent;
+      }
+    };
+    const root = rootOf(cohort);
+    return (await this.#listAll('Queue'))
+      .filter((q) => {
+        const c = (q.spec as QueueSpec).cohort;
+        return c !== undefined && rootOf(c) === root;
+      })
+      .map((q) => ({ name: q.metadata.name, spec: q.spec as QueueSpec }));
+  }
+
+  async #listAll(kind: string): Promise<ApiObject[]> {
+    const items: ApiObject[] = [];
+    let next: string | undefined;
+    do {
+      const page = await this.#store.list({ kind, ...(next !== undefined && { continue: next }) });
+      items.push(...page.items);
+      next = page.continue;
+    } while (next !== undefined);
+    return items;
   }
 
   /**
