@@ -1,0 +1,196 @@
+/**
+ * One admission cycle (issue 5 items 2, 4, 5, 6, 7, 8): decides which pending workloads start now,
+ * books them (quota in the ledger, pods in the placement engine), and says why each of the others
+ * waits. Pure: no I/O; `now` is passed in.
+ *
+ * Phases:
+ * 1. decay: fold usage since the last event into the fair-share history.
+ * 2. queue: per queue, pending workloads ordered by aged priority (desc), creation, submission.
+ *    A queue outside its time windows keeps all its workloads (reason time-window).
+ * 3. admit: repeatedly take the best head over all queues — aged priority (desc), then the queue's
+ *    weighted dominant share as if the head were admitted (asc), then creation — and try it:
+ *    backoff → quota (borrowing included) → gang placement (placeGang: all pods or none). A success
+ *    is booked at once, so later candidates see it. Every workload is tried at most once per cycle
+ *    and a cycle admits as many as fit, not one per queue.
+ *    StrictFIFO: a head that cannot be admitted blocks the rest of its queue for this cycle;
+ *    BestEffortFIFO: later workloads of the queue are still tried.
+ * 4. explain: every workload left pending gets its reason and its position in its queue.
+ */
+
+import { effectivePriority } from './admission-aging.js';
+import type { Admission, CycleDecisions } from './admission-decision.js';
+import { effectiveWeight } from './admission-fair-share.js';
+import { type PendingReason, type PendingWorkload, pendingMessage } from './admission-pending-reason.js';
+import type { AdmissionState, QueuedWorkload } from './admission-state.js';
+import { windowStatus } from './admission-time-windows.js';
+import { placeGang } from './gang-placement.js';
+
+interface QueueRun {
+  readonly name: string;
+  readonly strict: boolean;
+  readonly weight: number;
+  /** Pending workloads in queue order. */
+  readonly order: readonly Ranked[];
+  next: number;
+  /** Share as if the current head were admitted; recomputed when the head or the usage changes. */
+  share: number;
+  /** Why the rest of the queue waits (closed window or a blocking StrictFIFO head). */
+  rest: ((w: Ranked) => PendingReason) | undefined;
+}
+
+interface Ranked {
+  readonly w: QueuedWorkload;
+  readonly priority: number;
+}
+
+export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
+  const nowMs = now.getTime();
+  const { config, ledger, fairShare, backoff, engine } = state;
+  fairShare.decayTo(nowMs, ledger, config.queues.keys());
+
+  // Phase 2: per-queue order.
+  const byQueue = new Map<string, Ranked[]>();
+  for (const w of state.pending.values()) {
+    let list = byQueue.get(w.queue);
+    if (!list) {
+      list = [];
+      byQueue.set(w.queue, list);
+    }
+    list.push({ w, priority: effectivePriority(w.priority, w.createdMs, nowMs, state.aging) });
+  }
+  const runs: QueueRun[] = [];
+  for (const [name, list] of byQueue) {
+    const spec = config.queues.get(name)!;
+    list.sort((a, b) => b.priority - a.priority || a.w.createdMs - b.w.createdMs || a.w.seq - b.w.seq);
+    const weight = effectiveWeight(spec, config.cohorts);
+    const run: QueueRun = {
+      name,
+      strict: spec.queueingStrategy === 'StrictFIFO',
+      weight,
+      order: list,
+      next: 0,
+      share: 0,
+      rest: undefined,
+    };
+    const timeZone = config.timeZones?.get(name) ?? config.defaultTimeZone;
+    const window = windowStatus(spec.timeWindows, timeZone, now);
+    if (!window.open) {
+      const reason: PendingReason = {
+        kind: 'time-window',
+        queue: name,
+        timeZone,
+        ...(window.nextOpening ? { nextOpening: window.nextOpening.toISOString() } : {}),
+      };
+      run.rest = () => reason;
+    }
+    runs.push(run);
+  }
+  const reshare = (run: QueueRun) => {
+    const head = run.order[run.next];
+    if (head) run.share = fairShare.share(run.name, ledger, run.weight, head.w.demand);
+  };
+  for (const run of runs) reshare(run);
+
+  // Phase 3: admit.
+  const admitted: Admission[] = [];
+  const reasons = new Map<string, PendingReason>();
+  for (;;) {
+    let best: QueueRun | undefined;
+    for (const run of runs) {
+      if (run.rest || run.next >= run.order.length) continue;
+      if (!best || before(run, best)) best = run;
+    }
+    if (!best) break;
+    const { w } = best.order[best.next++]!;
+    const reason = tryAdmit(state, w, nowMs, admitted);
+    reshare(best);
+    if (reason === undefined) continue;
+    reasons.set(w.key, reason);
+    if (best.strict) {
+      const blockedBy = w.key;
+      const queue = best.name;
+      best.rest = () => ({ kind: 'blocked-by-strict-fifo', queue, blockedBy });
+    }
+  }
+
+  // Phase 4: explain.
+  const pending: PendingWorkload[] = [];
+  for (const run of runs) {
+    let ahead = 0;
+    for (let i = 0; i < run.order.length; i++) {
+      const r = run.order[i]!;
+      if (!state.pending.has(r.w.key)) continue;
+      const reason = reasons.get(r.w.key) ?? run.rest!(r);
+      pending.push({
+        workload: r.w.key,
+        queue: run.name,
+        ahead,
+        reason,
+        message: pendingMessage(reason, ahead),
+      });
+      ahead++;
+    }
+  }
+  return { at: now.toISOString(), admitted, pending };
+
+  function before(a: QueueRun, b: QueueRun): boolean {
+    const x = a.order[a.next]!;
+    const y = b.order[b.next]!;
+    return (
+      x.priority > y.priority ||
+      (x.priority === y.priority &&
+        (a.share < b.share ||
+          (a.share === b.share &&
+            (x.w.createdMs < y.w.createdMs || (x.w.createdMs === y.w.createdMs && x.w.seq < y.w.seq)))))
+    );
+  }
+
+  /** Backoff → quota → placement; books and records an admission, or returns why not. */
+  function tryAdmit(
+    s: AdmissionState,
+    w: QueuedWorkload,
+    at: number,
+    out: Admission[],
+  ): PendingReason | undefined {
+    const waiting = backoff.blocking(w.key, at);
+    if (waiting) {
+      return { kind: 'backoff', until: new Date(waiting.untilMs).toISOString(), failures: waiting.failures };
+    }
+    const short = ledger.check(w.queue, w.demand);
+    if (short) return short;
+    const decision = placeGang(engine, w.gang);
+    if (decision.outcome === 'unschedulable') {
+      backoff.fail(w.key, at);
+      return {
+        kind: 'placement',
+        verdict: decision.verdict,
+        failedPod: decision.failedPod,
+        placedBeforeFailure: decision.placedBeforeFailure,
+        domainsTried: decision.domainsTried,
+        nodesConsidered: decision.reason.nodesConsidered,
+        rejections: decision.reason.rejections.map((r) => ({
+          filter: r.filter,
+          reason: r.reason,
+          nodes: r.nodes,
+          message: r.message,
+        })),
+        detail: decision.message,
+      };
+    }
+    ledger.book(w.key, w.queue, w.demand);
+    backoff.clear(w.key);
+    s.pending.delete(w.key);
+    const pods = decision.pods.map((p) => p.pod);
+    s.admitted.set(w.key, { ...w, admittedMs: at, pods, nodes: decision.pods.map((p) => p.node) });
+    out.push({
+      workload: w.key,
+      queue: w.queue,
+      resourceClass: w.demand.resourceClass,
+      priority: w.priority,
+      demand: Object.fromEntries(w.demand.amounts),
+      gpus: w.demand.gpus,
+      placement: decision,
+    });
+    return undefined;
+  }
+}

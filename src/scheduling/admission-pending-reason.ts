@@ -1,0 +1,102 @@
+/**
+ * Why a workload is pending (issue 5 item 8): a structured reason per kind, plus a human message that
+ * says what would make it admissible and how many workloads are ahead of it in its queue. Plain,
+ * JSON-serialisable data: dates are ISO strings.
+ */
+import { describeAmount, dimensionLabel, formatAmount } from './admission-demand.js';
+import type { NeverAdmissible, QuotaShortfall } from './admission-quota-ledger.js';
+import type { UnschedulableVerdict } from './placement-decision.js';
+import type { FilterName, RejectionReason } from './placement-reasons.js';
+
+export interface PlacementRejection {
+  readonly filter: FilterName;
+  readonly reason: RejectionReason;
+  readonly nodes: number;
+  readonly message: string;
+}
+
+export type PendingReason =
+  | QuotaShortfall
+  | {
+      readonly kind: 'placement';
+      /** never-fits: no node could host the gang even empty; not-now: capacity must free up first. */
+      readonly verdict: UnschedulableVerdict;
+      readonly failedPod: string;
+      readonly placedBeforeFailure: number;
+      readonly domainsTried: readonly string[];
+      readonly nodesConsidered: number;
+      readonly rejections: readonly PlacementRejection[];
+      readonly detail: string;
+    }
+  | {
+      readonly kind: 'time-window';
+      readonly queue: string;
+      readonly timeZone: string;
+      /** When the queue's next window opens; absent when none ever does. */
+      readonly nextOpening?: string;
+    }
+  | { readonly kind: 'backoff'; readonly until: string; readonly failures: number }
+  | { readonly kind: 'blocked-by-strict-fifo'; readonly queue: string; readonly blockedBy: string }
+  | ({ readonly kind: 'never-admissible' } & NeverAdmissible);
+
+export type PendingReasonKind = PendingReason['kind'];
+
+export interface PendingWorkload {
+  readonly workload: string;
+  readonly queue: string;
+  /** Pending workloads ahead of it in its queue's order (0 = next). */
+  readonly ahead: number;
+  readonly reason: PendingReason;
+  /** What would make it admissible, and how many are ahead. */
+  readonly message: string;
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** The part of the message that names the cause and the remedy. */
+export function describeReason(r: PendingReason): string {
+  switch (r.kind) {
+    case 'quota': {
+      const more = r.requested - r.available;
+      const borrow = r.borrowable > 0 ? ` (${formatAmount(r.dimension, r.borrowable)} of it borrowable)` : '';
+      return (
+        `needs ${describeAmount(r.dimension, more)} more of class ${r.resourceClass} in queue ${r.queue}: ` +
+        `requests ${formatAmount(r.dimension, r.requested)}, ${formatAmount(r.dimension, r.available)} available${borrow}`
+      );
+    }
+    case 'cohort-borrowing-limit':
+      return (
+        `queue ${r.queue} may borrow at most ${formatAmount(r.dimension, r.borrowingLimit)} ${dimensionLabel(r.dimension)} ` +
+        `of class ${r.resourceClass} from cohort ${r.cohort}: requests ${formatAmount(r.dimension, r.requested)}, ` +
+        `${formatAmount(r.dimension, r.available)} within the limit although the cohort has ` +
+        `${formatAmount(r.dimension, r.cohortAvailable)} unused; needs ` +
+        `${describeAmount(r.dimension, r.requested - r.available)} more within the limit`
+      );
+    case 'placement': {
+      const top = r.rejections
+        .slice(0, 3)
+        .map((x) => `${x.filter}: ${x.reason} on ${plural(x.nodes, 'node', 'nodes')}`)
+        .join('; ');
+      return r.verdict === 'never-fits'
+        ? `no node of the fleet could ever host pod ${r.failedPod} (${top}); change the request or the fleet`
+        : `no node can host pod ${r.failedPod} now (${top}); waits for capacity to free up`;
+    }
+    case 'time-window':
+      return r.nextOpening
+        ? `queue ${r.queue} admits only inside its time windows; next opens ${r.nextOpening} (${r.timeZone})`
+        : `queue ${r.queue} has no time window that ever opens`;
+    case 'backoff':
+      return `did not fit ${plural(r.failures, 'time', 'times')}; retried after ${r.until}`;
+    case 'blocked-by-strict-fifo':
+      return `queue ${r.queue} is StrictFIFO and ${r.blockedBy} ahead of it cannot be admitted yet`;
+    case 'never-admissible':
+      return (
+        `never admissible: requests ${describeAmount(r.dimension, r.requested)} of class ${r.resourceClass} ` +
+        `but queue ${r.queue} can hold at most ${formatAmount(r.dimension, r.maxEver)} even borrowing`
+      );
+  }
+}
+
+export function pendingMessage(r: PendingReason, ahead: number): string {
+  return `${describeReason(r)}; ${plural(ahead, 'workload', 'workloads')} ahead`;
+}
