@@ -118,7 +118,7 @@ export function formatAmount(d: Dimension, v: number): string {
   return String(Math.round(v * 1000) / 1000);
 }
 
-/** "2 GPUs", "16Gi of memory". */
+/** "2 GPUs", "16Gi memory". */
 export function describeAmount(d: Dimension, v: number): string {
-  return d === 'memory' ? `${formatAmount(d, v)} of memory` : `${formatAmount(d, v)} ${dimensionLabel(d)}`;
+  return `${formatAmount(d, v)} ${dimensionLabel(d)}`;
 }

@@ -60,7 +60,7 @@ export function describeReason(r: PendingReason): string {
       const more = r.requested - r.available;
       const borrow = r.borrowable > 0 ? ` (${formatAmount(r.dimension, r.borrowable)} of it borrowable)` : '';
       return (
-        `needs ${describeAmount(r.dimension, more)} more of class ${r.resourceClass} in queue ${r.queue}: ` +
+        `needs ${formatAmount(r.dimension, more)} more ${dimensionLabel(r.dimension)} of class ${r.resourceClass} in queue ${r.queue}: ` +
         `requests ${formatAmount(r.dimension, r.requested)}, ${formatAmount(r.dimension, r.available)} available${borrow}`
       );
     }
@@ -70,7 +70,7 @@ export function describeReason(r: PendingReason): string {
         `of class ${r.resourceClass} from cohort ${r.cohort}: requests ${formatAmount(r.dimension, r.requested)}, ` +
         `${formatAmount(r.dimension, r.available)} within the limit although the cohort has ` +
         `${formatAmount(r.dimension, r.cohortAvailable)} unused; needs ` +
-        `${describeAmount(r.dimension, r.requested - r.available)} more within the limit`
+        `${formatAmount(r.dimension, r.requested - r.available)} more within the limit`
       );
     case 'placement': {
       const top = r.rejections
