@@ -9,7 +9,8 @@
  *    A queue outside its time windows keeps all its workloads (reason time-window).
  * 3. admit: repeatedly take the best head over all queues — aged priority (desc), then the queue's
  *    weighted dominant share as if the head were admitted (asc), then creation — and try it:
- *    backoff → quota (borrowing included) → gang placement (placeGang: all pods or none). A success
+ *    backoff → quota (borrowing included) → gang placement (placeGang: all pods or none); a quota
+ *    shortfall or a not-now placement tries preemption (admission-preemption.ts). A success
  *    is booked at once, so later candidates see it. Every workload is tried at most once per cycle
  *    and a cycle admits as many as fit, not one per queue.
  *    StrictFIFO: a head that cannot be admitted blocks the rest of its queue for this cycle;
@@ -21,9 +22,11 @@ import { effectivePriority } from './admission-aging.js';
 import type { Admission, CycleDecisions } from './admission-decision.js';
 import { effectiveWeight } from './admission-fair-share.js';
 import { type PendingReason, type PendingWorkload, pendingMessage } from './admission-pending-reason.js';
+import { type Preemption, preemptFor } from './admission-preemption.js';
 import type { AdmissionState, QueuedWorkload } from './admission-state.js';
 import { windowStatus } from './admission-time-windows.js';
 import { placeGang } from './gang-placement.js';
+import type { GangDecision } from './placement-decision.js';
 
 interface QueueRun {
   readonly name: string;
@@ -42,6 +45,10 @@ interface Ranked {
   readonly w: QueuedWorkload;
   readonly priority: number;
 }
+
+/** Queue order: aged priority (desc), creation, submission. */
+const byQueueOrder = (a: Ranked, b: Ranked) =>
+  b.priority - a.priority || a.w.createdMs - b.w.createdMs || a.w.seq - b.w.seq;
 
 export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   const nowMs = now.getTime();
@@ -93,6 +100,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
 
   // Phase 3: admit.
   const admitted: Admission[] = [];
+  const preempted: Preemption[] = [];
   const reasons = new Map<string, PendingReason>();
   for (;;) {
     let best: QueueRun | undefined;
@@ -113,8 +121,24 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     }
   }
 
-  // Phase 4: explain.
+  // Phase 4: explain. Workloads preempted this cycle join their queue's order.
   const pending: PendingWorkload[] = [];
+  const runOf = new Map(runs.map((r) => [r.name, r]));
+  for (const p of preempted) {
+    const w = state.pending.get(p.victim);
+    if (!w) continue;
+    let run = runOf.get(w.queue);
+    if (!run) {
+      run = { name: w.queue, strict: false, weight: 1, order: [], next: 0, share: 0, rest: undefined };
+      runOf.set(w.queue, run);
+      runs.push(run);
+    }
+    (run.order as Ranked[]).push({
+      w,
+      priority: effectivePriority(w.priority, w.createdMs, nowMs, state.aging),
+    });
+    (run.order as Ranked[]).sort(byQueueOrder);
+  }
   for (const run of runs) {
     let ahead = 0;
     for (let i = 0; i < run.order.length; i++) {
@@ -131,7 +155,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       ahead++;
     }
   }
-  return { at: now.toISOString(), admitted, pending };
+  return { at: now.toISOString(), admitted, preempted, pending };
 
   function before(a: QueueRun, b: QueueRun): boolean {
     const x = a.order[a.next]!;
@@ -145,7 +169,14 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     );
   }
 
-  /** Backoff → quota → placement; books and records an admission, or returns why not. */
+  function record(list: readonly Preemption[]): void {
+    for (const p of list) {
+      preempted.push(p);
+      reasons.set(p.victim, { kind: 'preempted', by: p.preemptor, mode: p.mode, at: now.toISOString() });
+    }
+  }
+
+  /** Backoff → quota → placement, each failure trying preemption; books an admission, or says why not. */
   function tryAdmit(
     s: AdmissionState,
     w: QueuedWorkload,
@@ -157,8 +188,22 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       return { kind: 'backoff', until: new Date(waiting.untilMs).toISOString(), failures: waiting.failures };
     }
     const short = ledger.check(w.queue, w.demand);
-    if (short) return short;
-    const decision = placeGang(engine, w.gang);
+    let decision: GangDecision | undefined;
+    if (short) {
+      const plan = preemptFor(s, w, at);
+      if (!plan) return short;
+      decision = plan.placement;
+      record(plan.preemptions);
+    } else {
+      decision = placeGang(engine, w.gang);
+      if (decision.outcome === 'unschedulable' && decision.verdict === 'not-now') {
+        const plan = preemptFor(s, w, at);
+        if (plan) {
+          decision = plan.placement;
+          record(plan.preemptions);
+        }
+      }
+    }
     if (decision.outcome === 'unschedulable') {
       backoff.fail(w.key, at);
       return {
@@ -181,7 +226,13 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     backoff.clear(w.key);
     s.pending.delete(w.key);
     const pods = decision.pods.map((p) => p.pod);
-    s.admitted.set(w.key, { ...w, admittedMs: at, pods, nodes: decision.pods.map((p) => p.node) });
+    s.admitted.set(w.key, {
+      ...w,
+      admittedMs: at,
+      pods,
+      nodes: decision.pods.map((p) => p.node),
+      allocations: decision.pods.map((p, i) => ({ request: w.gang.pods[i]!, binding: p.binding })),
+    });
     out.push({
       workload: w.key,
       queue: w.queue,

@@ -1,8 +1,9 @@
 /**
  * What an admission cycle decides, as plain data for the shell (store, events, audit): the workloads
- * admitted with their placement, and every workload left pending with its reason and position.
+ * admitted with their placement, the workloads preempted for them, and every workload left pending with its reason and position.
  */
 import type { PendingWorkload } from './admission-pending-reason.js';
+import type { Preemption } from './admission-preemption.js';
 import type { GangDecision } from './placement-decision.js';
 
 export interface Admission {
@@ -23,6 +24,8 @@ export interface CycleDecisions {
   readonly at: string;
   /** In admission order. */
   readonly admitted: readonly Admission[];
+  /** Workloads evicted for others this cycle (each also listed in `pending`). */
+  readonly preempted: readonly Preemption[];
   /** Queue by queue, in queue order. */
   readonly pending: readonly PendingWorkload[];
 }

@@ -37,7 +37,14 @@ export type PendingReason =
     }
   | { readonly kind: 'backoff'; readonly until: string; readonly failures: number }
   | { readonly kind: 'blocked-by-strict-fifo'; readonly queue: string; readonly blockedBy: string }
-  | ({ readonly kind: 'never-admissible' } & NeverAdmissible);
+  | ({ readonly kind: 'never-admissible' } & NeverAdmissible)
+  | {
+      readonly kind: 'preempted';
+      /** The workload it was evicted for. */
+      readonly by: string;
+      readonly mode: 'within-queue' | 'reclaim';
+      readonly at: string;
+    };
 
 export type PendingReasonKind = PendingReason['kind'];
 
@@ -89,6 +96,14 @@ export function describeReason(r: PendingReason): string {
       return `did not fit ${plural(r.failures, 'time', 'times')}; retried after ${r.until}`;
     case 'blocked-by-strict-fifo':
       return `queue ${r.queue} is StrictFIFO and ${r.blockedBy} ahead of it cannot be admitted yet`;
+    case 'preempted':
+      return (
+        `preempted at ${r.at} by ${r.by} (` +
+        (r.mode === 'reclaim'
+          ? 'its queue reclaimed quota this queue had borrowed'
+          : 'higher priority in its queue') +
+        '); requeued, waits for quota or capacity to free up'
+      );
     case 'never-admissible':
       return (
         `never admissible: requests ${describeAmount(r.dimension, r.requested)} of class ${r.resourceClass} ` +

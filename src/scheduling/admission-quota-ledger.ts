@@ -236,6 +236,30 @@ export class QuotaLedger {
     return undefined;
   }
 
+  /** Whether the queue uses more than its nominal in some metered dimension of the class (borrows). */
+  borrowing(queue: string, resourceClass: string | undefined): boolean {
+    const q = this.#require(queue);
+    const entry = resourceClass === undefined ? undefined : q.entries.get(resourceClass);
+    if (!entry) return false;
+    for (const [d, n] of entry.nominal) {
+      if ((q.usage.get(usageKey(resourceClass!, d)) ?? 0) > n + EPSILON) return true;
+    }
+    return false;
+  }
+
+  /** Whether the queue stays within its own nominal in every metered dimension after adding `demand`. */
+  withinNominalAfter(queue: string, demand: Demand): boolean {
+    const q = this.#require(queue);
+    const cls = demand.resourceClass;
+    const entry = cls === undefined ? undefined : q.entries.get(cls);
+    if (!entry) return true;
+    for (const [d, x] of demand.amounts) {
+      const n = entry.nominal.get(d);
+      if (n !== undefined && (q.usage.get(usageKey(cls!, d)) ?? 0) + x > n + EPSILON) return false;
+    }
+    return true;
+  }
+
   /** Books an admitted workload's demand on its queue (and its pool's borrowed use). */
   book(workload: string, queue: string, demand: Demand): void {
     if (this.#bookings.has(workload)) throw new Error(`workload ${workload} is already booked`);

@@ -20,7 +20,7 @@ import { DEFAULT_HALF_LIFE_SECONDS, FairShare } from './admission-fair-share.js'
 import type { PendingReason } from './admission-pending-reason.js';
 import { describeReason } from './admission-pending-reason.js';
 import { QuotaLedger } from './admission-quota-ledger.js';
-import type { PlacementEngine } from './placement-engine.js';
+import type { Allocation, PlacementEngine } from './placement-engine.js';
 import { type GangRequest, gangOfWorkload, type PodRequest } from './placement-request.js';
 
 export interface AdmissionConfig {
@@ -51,9 +51,13 @@ export interface QueuedWorkload {
   readonly demand: Demand;
   readonly gang: GangRequest;
   readonly priority: number;
+  readonly preemptionPolicy: 'PreemptLowerPriority' | 'Never';
+  readonly sloClass: WorkloadSpec['sloClass'];
   readonly createdMs: number;
   /** Submission order, the last tie-break. */
   readonly seq: number;
+  /** Set when the workload was preempted and requeued: when, and by whom. */
+  readonly preempted?: { readonly atMs: number; readonly by: string };
 }
 
 export interface AdmittedWorkload extends QueuedWorkload {
@@ -62,6 +66,11 @@ export interface AdmittedWorkload extends QueuedWorkload {
   readonly pods: readonly string[];
   /** Node of each pod, in gang order. */
   readonly nodes: readonly string[];
+  /**
+   * Where each pod is bound (optional: preemption reads bindings from the snapshot, which is the
+   * truth; a shell may keep them to persist the placement).
+   */
+  readonly allocations?: readonly Allocation[];
 }
 
 export interface AdmissionState {
@@ -136,11 +145,13 @@ export function submit(state: AdmissionState, workload: ApiObject<WorkloadSpec>)
   const queue = state.config.queues.get(workload.spec.queue);
   if (!queue) return reject('spec.queue', `queue "${workload.spec.queue}" does not exist`);
   let priority = 0;
+  let preemptionPolicy: QueuedWorkload['preemptionPolicy'] = 'PreemptLowerPriority';
   if (workload.spec.priorityClass !== undefined) {
     const pc = state.config.priorityClasses.get(workload.spec.priorityClass);
     if (!pc)
       return reject('spec.priorityClass', `priority class "${workload.spec.priorityClass}" does not exist`);
     priority = pc.value;
+    preemptionPolicy = pc.preemptionPolicy;
   }
   const demand = demandOf(workload, queue, state.config.resourceClasses);
   const never = state.ledger.neverAdmissible(workload.spec.queue, demand);
@@ -157,6 +168,8 @@ export function submit(state: AdmissionState, workload: ApiObject<WorkloadSpec>)
     demand,
     gang: restrictToClass(gangOfWorkload(workload), cls),
     priority,
+    preemptionPolicy,
+    sloClass: workload.spec.sloClass,
     createdMs: Date.parse(workload.metadata.creationTimestamp),
     seq: state.nextSeq++,
   });

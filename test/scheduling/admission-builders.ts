@@ -36,6 +36,8 @@ export interface QueueOptions {
   /** Replaces the single "default" class entry. */
   resources?: QueueSpec['resources'];
   timeWindows?: QueueSpec['timeWindows'];
+  reclaim?: QueueSpec['preemption']['reclaimWithinCohort'];
+  withinQueue?: QueueSpec['preemption']['withinQueue'];
 }
 
 export function queue(o: QueueOptions = {}): QueueSpec {
@@ -52,6 +54,7 @@ export function queue(o: QueueOptions = {}): QueueSpec {
       },
     ],
     timeWindows: o.timeWindows ?? [],
+    preemption: { withinQueue: o.withinQueue ?? 'LowerPriority', reclaimWithinCohort: o.reclaim ?? 'Any' },
   });
 }
 

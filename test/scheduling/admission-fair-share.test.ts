@@ -72,11 +72,16 @@ describe('fair share: weighted dominant resource share with decaying usage', () 
     expect(share.historyOf('a').get('default/gpus')).toBeCloseTo(c.expected, 6);
   });
 
+  // Equal nominals, reclaim off: the whole pool is shared by weight alone. (With reclaim on, each
+  // queue's nominal is a guarantee and saturated shares converge to the nominals instead.)
   it('three saturated queues weighted 1:2:3 converge to GPU-time shares within 5% of their weights', () => {
     const weights = { q1: 1, q2: 2, q3: 3 } as const;
     const s = setup({
       queues: Object.fromEntries(
-        Object.entries(weights).map(([n, w]) => [n, queue({ gpus: 4, cohort: 'c', weight: w })]),
+        Object.entries(weights).map(([n, w]) => [
+          n,
+          queue({ gpus: 4, cohort: 'c', weight: w, reclaim: 'Never' }),
+        ]),
       ),
       cohorts: { c: cohort() },
       nodes: [node('n0', { gpus: 6 }), node('n1', { gpus: 6 })],
