@@ -10,7 +10,8 @@
  * Victims: never a production-inference workload; a training workload only after it has run
  * MIN_TRAINING_RUNTIME_SECONDS; best-effort at any time; never one admitted in this same cycle.
  * Candidates are taken in order of least GPU-time wasted (GPUs × seconds run so far, the work lost
- * without a checkpoint), then lower priority, until the preemptor fits its quota and placeGang
+ * without a checkpoint), then lower priority, then the latest admitted, then the latest submitted
+ * (so equal victims are taken from the back of their queue), until the preemptor fits its quota and placeGang
  * places it; then victims whose removal turned out unnecessary are put back (most waste first). If
  * no set of eligible victims makes it fit, every tentative release is undone exactly
  * (engine.restore), so the state is as before.
@@ -89,7 +90,8 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
     (a, b) =>
       a.wasted - b.wasted ||
       a.victim.priority - b.victim.priority ||
-      b.victim.admittedMs - a.victim.admittedMs,
+      b.victim.admittedMs - a.victim.admittedMs ||
+      b.victim.seq - a.victim.seq,
   );
 }
 

@@ -79,6 +79,7 @@ export interface WorkloadOptions {
   createdAt?: number;
   maxRuntimeSeconds?: number;
   gangDomain?: 'rack' | 'block' | 'rail';
+  slo?: WorkloadSpec['sloClass'];
 }
 
 export function workload(name: string, o: WorkloadOptions = {}): ApiObject<WorkloadSpec> {
@@ -103,6 +104,7 @@ export function workload(name: string, o: WorkloadOptions = {}): ApiObject<Workl
     spec: workloadSpec.parse({
       queue: o.queue ?? 'q',
       ...(o.priorityClass ? { priorityClass: o.priorityClass } : {}),
+      ...(o.slo ? { sloClass: o.slo } : {}),
       podSets: [
         {
           name: 'main',
@@ -123,7 +125,8 @@ export function workload(name: string, o: WorkloadOptions = {}): ApiObject<Workl
 export interface SetupOptions {
   queues: Record<string, QueueSpec>;
   cohorts?: Record<string, CohortSpec>;
-  priorityClasses?: Record<string, number>;
+  /** Value, or value and preemption policy. */
+  priorityClasses?: Record<string, number | PriorityClassSpec>;
   resourceClasses?: Record<string, ResourceClassSpec>;
   timeZones?: Record<string, string>;
   /** Nodes of 8 H100s each (default 2), or explicit nodes. */
@@ -142,9 +145,9 @@ export function setup(
     queues: new Map(Object.entries(o.queues)),
     cohorts: new Map(Object.entries(o.cohorts ?? {})),
     priorityClasses: new Map(
-      Object.entries(o.priorityClasses ?? {}).map(([n, value]): [string, PriorityClassSpec] => [
+      Object.entries(o.priorityClasses ?? {}).map(([n, v]): [string, PriorityClassSpec] => [
         n,
-        { value, preemptionPolicy: 'PreemptLowerPriority' },
+        typeof v === 'number' ? { value: v, preemptionPolicy: 'PreemptLowerPriority' } : v,
       ]),
     ),
     resourceClasses: new Map(Object.entries({ default: resourceClass(), ...(o.resourceClasses ?? {}) })),
