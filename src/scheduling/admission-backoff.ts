@@ -4,6 +4,8 @@
  * Quota shortfalls do not back off (quota frees on a known event, a finish); an admission clears the
  * record. Defaults: 10 s doubling up to 10 minutes.
  */
+import type { PendingReason } from './admission-pending-reason.js';
+
 export interface BackoffOptions {
   readonly initialSeconds: number;
   readonly maxSeconds: number;
@@ -15,6 +17,8 @@ export interface BackoffRecord {
   readonly failures: number;
   /** Not tried before this instant (ms since the epoch). */
   readonly untilMs: number;
+  /** Why the last attempt failed, reported while the workload waits. */
+  readonly last?: PendingReason;
 }
 
 export class Backoff {
@@ -32,10 +36,10 @@ export class Backoff {
   }
 
   /** Records one more failure at `nowMs` and returns the new record. */
-  fail(workload: string, nowMs: number): BackoffRecord {
+  fail(workload: string, nowMs: number, last?: PendingReason): BackoffRecord {
     const failures = (this.#records.get(workload)?.failures ?? 0) + 1;
     const delay = Math.min(this.options.maxSeconds, this.options.initialSeconds * 2 ** (failures - 1));
-    const record = { failures, untilMs: nowMs + delay * 1000 };
+    const record = { failures, untilMs: nowMs + delay * 1000, ...(last ? { last } : {}) };
     this.#records.set(workload, record);
     return record;
   }

@@ -185,7 +185,12 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   ): PendingReason | undefined {
     const waiting = backoff.blocking(w.key, at);
     if (waiting) {
-      return { kind: 'backoff', until: new Date(waiting.untilMs).toISOString(), failures: waiting.failures };
+      return {
+        kind: 'backoff',
+        until: new Date(waiting.untilMs).toISOString(),
+        failures: waiting.failures,
+        ...(waiting.last ? { lastFailure: waiting.last } : {}),
+      };
     }
     const short = ledger.check(w.queue, w.demand);
     let decision: GangDecision | undefined;
@@ -205,8 +210,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       }
     }
     if (decision.outcome === 'unschedulable') {
-      backoff.fail(w.key, at);
-      return {
+      const reason: PendingReason = {
         kind: 'placement',
         verdict: decision.verdict,
         failedPod: decision.failedPod,
@@ -221,6 +225,8 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
         })),
         detail: decision.message,
       };
+      backoff.fail(w.key, at, reason);
+      return reason;
     }
     ledger.book(w.key, w.queue, w.demand);
     backoff.clear(w.key);

@@ -35,7 +35,13 @@ export type PendingReason =
       /** When the queue's next window opens; absent when none ever does. */
       readonly nextOpening?: string;
     }
-  | { readonly kind: 'backoff'; readonly until: string; readonly failures: number }
+  | {
+      readonly kind: 'backoff';
+      readonly until: string;
+      readonly failures: number;
+      /** Why the last attempt failed (a placement reason). */
+      readonly lastFailure?: PendingReason;
+    }
   | { readonly kind: 'blocked-by-strict-fifo'; readonly queue: string; readonly blockedBy: string }
   | ({ readonly kind: 'never-admissible' } & NeverAdmissible)
   | {
@@ -93,7 +99,11 @@ export function describeReason(r: PendingReason): string {
         ? `queue ${r.queue} admits only inside its time windows; next opens ${r.nextOpening} (${r.timeZone})`
         : `queue ${r.queue} has no time window that ever opens`;
     case 'backoff':
-      return `did not fit ${plural(r.failures, 'time', 'times')}; retried after ${r.until}`;
+      return (
+        `did not fit ${plural(r.failures, 'time', 'times')}` +
+        (r.lastFailure ? ` (last: ${describeReason(r.lastFailure)})` : '') +
+        `; retried after ${r.until}`
+      );
     case 'blocked-by-strict-fifo':
       return `queue ${r.queue} is StrictFIFO and ${r.blockedBy} ahead of it cannot be admitted yet`;
     case 'preempted':

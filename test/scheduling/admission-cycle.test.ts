@@ -135,7 +135,7 @@ describe('admission cycle: backoff for workloads that keep failing to fit', () =
       kind: 'placement',
       verdict: 'not-now',
     });
-    expect(reasonOf(admitCycle(s, at(5)), 'w')?.reason).toEqual({
+    expect(reasonOf(admitCycle(s, at(5)), 'w')?.reason).toMatchObject({
       kind: 'backoff',
       until: at(10).toISOString(),
       failures: 1,

@@ -143,15 +143,21 @@ describe('why pending: every kind of reason, with what would make the workload a
     },
     {
       kind: 'backoff',
-      rule: 'says until when, after how many failures',
+      rule: 'says until when, after how many failures, and why the last attempt failed',
       scenario: () => {
-        const s = setup({ queues: { q: queue({ gpus: 64 }) } });
-        submitAll(s, [workload('w', { gpus: 8, pods: 3 })]);
+        const s = setup({ queues: { q: queue({ gpus: 64 }) }, nodes: [node('n0')] });
+        s.engine.place(s.engine.prepare(whole(4, { id: 'outside' })));
+        submitAll(s, [workload('w', { gpus: 8 })]);
         admitCycle(s, at(0));
         return find(admitCycle(s, at(1)).pending, 'w');
       },
-      fields: { failures: 1, until: at(10).toISOString() },
-      message: 'did not fit 1 time; retried after 2026-01-05T00:00:10.000Z; 0 workloads ahead',
+      fields: {
+        failures: 1,
+        until: at(10).toISOString(),
+        lastFailure: expect.objectContaining({ kind: 'placement' }),
+      },
+      message:
+        'did not fit 1 time (last: no node can host pod w/main-0 now (resource-fit: insufficient-gpu on 1 node); waits for capacity to free up); retried after 2026-01-05T00:00:10.000Z; 0 workloads ahead',
     },
     {
       kind: 'blocked-by-strict-fifo',
