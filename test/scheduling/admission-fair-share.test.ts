@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { admitCycle } from '../../src/scheduling/admission-cycle.js';
-import { FairShare } from '../../src/scheduling/admission-fair-share.js';
+import { effectiveWeight, FairShare } from '../../src/scheduling/admission-fair-share.js';
 import { QuotaLedger } from '../../src/scheduling/admission-quota-ledger.js';
 import { finish } from '../../src/scheduling/admission-state.js';
 import { at, cohort, queue, setup, submitAll, T0, workload } from './admission-builders.js';
@@ -53,6 +53,15 @@ describe('fair share: weighted dominant resource share with decaying usage', () 
       workload('h1', { queue: 'heavy', gpus: 8, createdAt: 2 }),
     ]);
     expect(admittedNames(admitCycle(s, at(3)))).toEqual(['h1']);
+  });
+
+  it('a queue’s weight is its own times its cohorts’ up to the root', () => {
+    const cohorts = new Map([
+      ['root', cohort()],
+      ['research', cohort('root', 2)],
+    ]);
+    expect(effectiveWeight(queue({ cohort: 'research', weight: 3 }), cohorts)).toBe(6);
+    expect(effectiveWeight(queue({ weight: 3 }), cohorts)).toBe(3);
   });
 
   it.each([

@@ -160,6 +160,28 @@ describe('admission quota: nominal, borrowing, lending, cohort tree', () => {
     expect(demandOf(workload('y'), q, classes).resourceClass).toBe('a100');
   });
 
+  it('MIG slices are counted per profile and pick the class of that profile', () => {
+    const q = queue({
+      resources: [
+        { resourceClass: 'whole', nominal: { gpus: 8 } },
+        { resourceClass: 'mig-small', nominal: { migProfiles: { '1g.10gb': 14 } } },
+      ],
+    });
+    const classes = new Map([
+      ['whole', resourceClass(['H100-SXM-80GB'])],
+      [
+        'mig-small',
+        {
+          ...resourceClass(['H100-SXM-80GB']),
+          accelerator: { models: ['A100-SXM-80GB'], migProfile: '1g.10gb' },
+        },
+      ],
+    ]);
+    const d = demandOf(workload('m', { migProfile: '1g.10gb', pods: 3 }), q, classes);
+    expect(d.resourceClass).toBe('mig-small');
+    expect(d.amounts.get('mig:1g.10gb')).toBe(3);
+  });
+
   it('a workload larger than its queue could ever hold is rejected at submission as never admissible', () => {
     const s = setup({
       queues: {
