@@ -27,6 +27,7 @@ import type { AdmissionState, QueuedWorkload } from './admission-state.js';
 import { windowStatus } from './admission-time-windows.js';
 import { placeGang } from './gang-placement.js';
 import type { GangDecision } from './placement-decision.js';
+import type { GangRequest } from './placement-request.js';
 
 interface QueueRun {
   readonly name: string;
@@ -45,6 +46,19 @@ interface Ranked {
   readonly w: QueuedWorkload;
   readonly priority: number;
 }
+
+/** A gang's requests without pod ids: equal keys place identically on the same snapshot. */
+const shapeKeys = new WeakMap<GangRequest, string>();
+function shapeOf(gang: GangRequest): string {
+  let key = shapeKeys.get(gang);
+  if (key === undefined) {
+    key = JSON.stringify([gang.domain ?? '', gang.pods.map(({ id: _id, ...rest }) => rest)]);
+    shapeKeys.set(gang, key);
+  }
+  return key;
+}
+
+type PlacementReason = Extract<PendingReason, { kind: 'placement' }>;
 
 /** Queue order: aged priority (desc), creation, submission. */
 const byQueueOrder = (a: Ranked, b: Ranked) =>
@@ -102,6 +116,10 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   const admitted: Admission[] = [];
   const preempted: Preemption[] = [];
   const reasons = new Map<string, PendingReason>();
+  // Within a cycle capacity only shrinks (admissions) unless a preemption frees some, so a gang of a
+  // shape that did not fit will not fit again: its placement is not retried (a deep queue of equal
+  // work costs one failed placement per cycle, not one per workload).
+  const failedShapes = new Map<string, { gang: GangRequest; reason: PlacementReason }>();
   for (;;) {
     let best: QueueRun | undefined;
     for (const run of runs) {
@@ -170,6 +188,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   }
 
   function record(list: readonly Preemption[]): void {
+    if (list.length > 0) failedShapes.clear();
     for (const p of list) {
       preempted.push(p);
       reasons.set(p.victim, { kind: 'preempted', by: p.preemptor, mode: p.mode, at: now.toISOString() });
@@ -200,17 +219,29 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       decision = plan.placement;
       record(plan.preemptions);
     } else {
-      decision = placeGang(engine, w.gang);
-      if (decision.outcome === 'unschedulable' && decision.verdict === 'not-now') {
-        const plan = preemptFor(s, w, at);
-        if (plan) {
-          decision = plan.placement;
-          record(plan.preemptions);
+      const known = failedShapes.get(shapeOf(w.gang));
+      if (known) {
+        const plan = known.reason.verdict === 'not-now' ? preemptFor(s, w, at) : undefined;
+        if (!plan) {
+          const reason = renamed(known.reason, known.gang, w.gang);
+          backoff.fail(w.key, at, reason);
+          return reason;
+        }
+        decision = plan.placement;
+        record(plan.preemptions);
+      } else {
+        decision = placeGang(engine, w.gang);
+        if (decision.outcome === 'unschedulable' && decision.verdict === 'not-now') {
+          const plan = preemptFor(s, w, at);
+          if (plan) {
+            decision = plan.placement;
+            record(plan.preemptions);
+          }
         }
       }
     }
     if (decision.outcome === 'unschedulable') {
-      const reason: PendingReason = {
+      const reason: PlacementReason = {
         kind: 'placement',
         verdict: decision.verdict,
         failedPod: decision.failedPod,
@@ -226,6 +257,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
         detail: decision.message,
       };
       backoff.fail(w.key, at, reason);
+      failedShapes.set(shapeOf(w.gang), { gang: w.gang, reason });
       return reason;
     }
     ledger.book(w.key, w.queue, w.demand);
@@ -250,4 +282,14 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     });
     return undefined;
   }
+}
+
+/** A placement reason recorded for one gang, restated for another of the same shape. */
+function renamed(reason: PlacementReason, from: GangRequest, to: GangRequest): PlacementReason {
+  const index = from.pods.findIndex((p) => p.id === reason.failedPod);
+  return {
+    ...reason,
+    failedPod: to.pods[index]?.id ?? reason.failedPod,
+    detail: reason.detail.replaceAll(from.id, to.id),
+  };
 }

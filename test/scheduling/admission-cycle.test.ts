@@ -66,6 +66,22 @@ describe('admission cycle: ordering, queueing strategies, many admissions per cy
     expect(s.ledger.usageOf('q').get('default/gpus')).toBe(8);
   });
 
+  it('workloads of a shape that did not fit this cycle are not retried, each told its own reason', () => {
+    const s = setup({ queues: { q: queue({ gpus: 64 }) }, nodes: 1 });
+    submitAll(s, [
+      workload('w0', { gpus: 6 }),
+      ...[1, 2, 3].map((i) => workload(`w${i}`, { gpus: 4, createdAt: i })),
+    ]);
+    const d = admitCycle(s, at(5));
+    expect(admittedNames(d)).toEqual(['w0']);
+    expect(d.pending.map((p) => p.reason.kind === 'placement' && p.reason.failedPod)).toEqual([
+      'w1/main-0',
+      'w2/main-0',
+      'w3/main-0',
+    ]);
+    expect(d.pending[2]?.message).toContain('pod w3/main-0');
+  });
+
   it('a gang that fits is placed whole: every pod bound, its whole demand booked', () => {
     const s = setup({ queues: { q: queue({ gpus: 64 }) } });
     submitAll(s, [workload('gang', { gpus: 8, pods: 2 })]);
