@@ -3,6 +3,7 @@ import { ApiClientError, UnreachableError } from './client.js';
 import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCatalog } from './commands/catalog.js';
+import { registerExplain } from './commands/explain.js';
 import { registerGet } from './commands/get.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerToken } from './commands/token.js';
@@ -26,6 +27,7 @@ const program = new Command('strata')
 registerUp(program);
 registerApply(program);
 registerGet(program);
+registerExplain(program);
 registerAudit(program);
 registerToken(program);
 registerCatalog(program);

@@ -133,9 +133,46 @@ export const workloadSpec = z.strictObject({
 });
 export type WorkloadSpec = z.infer<typeof workloadSpec>;
 
+/** Where one pod of an admitted workload is booked: enough to restore the booking exactly. */
+const podPlacement = z.strictObject({
+  pod: z.string(),
+  node: z.string(),
+  gpus: z.array(z.number().int().nonnegative()),
+  mig: z
+    .strictObject({ gpu: z.number().int().nonnegative(), profile: z.string(), start: z.number().int() })
+    .optional(),
+  numa: z.number().int().optional(),
+});
+
 export const workloadStatus = z.strictObject({
   phase: z.enum(['Pending', 'Admitted', 'Running', 'Succeeded', 'Failed', 'Preempted', 'Evicted']),
   message: z.string().optional(),
+  /** Set by the admission controller when it admits the workload: the inputs and the placement. */
+  admission: z
+    .strictObject({
+      queue: z.string(),
+      resourceClass: z.string().optional(),
+      priority: z.number(),
+      /** Quota booked, per dimension ("gpus", "cpu", "mig:1g.10gb", …). */
+      demand: z.record(z.string(), z.number()),
+      admittedAt: z.string(),
+      pods: z.array(podPlacement),
+    })
+    .optional(),
+  /** Set by the admission controller while the workload waits: why, and its place in its queue. */
+  pending: z
+    .strictObject({
+      queue: z.string(),
+      /** The reason's kind: quota, cohort-borrowing-limit, placement, time-window, … */
+      reason: z.string(),
+      /** Pending workloads ahead of it in its queue (0 = next). */
+      ahead: z.number().int().nonnegative(),
+      /** What would make it admissible. */
+      message: z.string(),
+      /** The structured reason (numbers, filters, node counts). */
+      detail: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
   conditions: z
     .array(
       z.strictObject({
@@ -148,3 +185,4 @@ export const workloadStatus = z.strictObject({
     )
     .optional(),
 });
+export type WorkloadStatus = z.infer<typeof workloadStatus>;

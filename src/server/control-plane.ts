@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { admissionController } from '../controllers/admission-controller.js';
 import { CONTROLLERS_LEASE, ControllerManager } from '../controllers/controller.js';
 import { nodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { sortForApply } from '../model/manifests.js';
@@ -23,6 +24,8 @@ const DEFAULT_LEASE_TTL_MS = 6_000;
 /** A node agent heartbeats every few seconds; this much silence means its node is gone. */
 const NODE_GRACE_MS = 40_000;
 const NODE_SWEEP_MS = 5_000;
+/** An admission round runs this often, and shortly after every commit. */
+const ADMISSION_INTERVAL_MS = 2_000;
 
 /** The demo fleet ships with the package, beside dist/. */
 export const DEMO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/demo');
@@ -74,6 +77,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const replica = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const controllers = new ControllerManager(store, clock, [
       nodeLifecycleController({ graceMs: NODE_GRACE_MS, intervalMs: NODE_SWEEP_MS }),
+      // The demo fleet has no node agents: its unreported nodes count as (simulated) Ready for admission.
+      admissionController({ intervalMs: ADMISSION_INTERVAL_MS, assumeUnreportedNodesReady: options.demo }),
     ]);
     let onLeadership: (leading: boolean) => void = () => {};
     const elector = new LeaderElector(

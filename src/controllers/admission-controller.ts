@@ -1,0 +1,512 @@
+/**
+ * The admission shell (issue 5): feeds the pure admission core (scheduling/admission-*.ts) from the
+ * store and writes its decisions back to each Workload's status, under the leader's fence.
+ *
+ * Each round:
+ * 1. list the fleet (Sites, Clusters, Nodes, Tenants, Projects), the scheduling config (Queues,
+ *    Cohorts, PriorityClasses, ResourceClasses) and the Workloads; specs are parsed with their kind's
+ *    schema, so defaults apply and an object that no longer validates is skipped, never trusted;
+ * 2. when the fleet or the config changed (a fingerprint of names, generations, labels and node
+ *    readiness), rebuild the snapshot, the engine and the admission state from scratch; workloads
+ *    the store says are Admitted or Running are then booked again exactly where their status says
+ *    (`status.admission.pods`) before anything new is admitted, so nothing is booked twice;
+ * 3. reconcile workloads into the state: new ones are submitted, deleted ones withdrawn or finished,
+ *    terminal ones (Succeeded, Failed, Preempted, Evicted) finished so their quota and pods free up;
+ * 4. run one admission cycle and write each decision whose status changed: Admitted with the pods'
+ *    nodes and bindings (verb "admit": the audit record of that write is the admission event, and the
+ *    object it digests carries the decision's inputs: queue, class, priority, demand, placement), or
+ *    Pending with the reason's kind, the count ahead and the message saying what would make it
+ *    admissible. Unchanged statuses are not rewritten.
+ *
+ * Rounds run every `intervalMs` and shortly after any commit (the store's commit feed), one at a
+ * time. A write refused by the fence ends the round: a deposed leader's late decisions never land.
+ *
+ * Node readiness: the snapshot counts only nodes whose status says Ready. With
+ * `assumeUnreportedNodesReady` (set for `strata up --demo`, whose fleet has no agents), a node that
+ * never reported a status counts as Ready, and admitted workloads say so in their condition; a node
+ * that reported NotReady, Unknown or Draining still does not.
+ */
+import type { ClusterSpec, NodeSpec, NodeStatus, SiteSpec } from '../model/fleet.js';
+import { findKind } from '../model/kinds.js';
+import type { ApiObject } from '../model/object.js';
+import type {
+  CohortSpec,
+  PriorityClassSpec,
+  QueueSpec,
+  ResourceClassSpec,
+  WorkloadSpec,
+  WorkloadStatus,
+} from '../model/scheduling.js';
+import type { ProjectSpec, TenantSpec } from '../model/tenancy.js';
+import { admitCycle } from '../scheduling/admission-cycle.js';
+import type { Admission } from '../scheduling/admission-decision.js';
+import { type PendingReason, pendingMessage } from '../scheduling/admission-pending-reason.js';
+import {
+  type AdmissionOptions,
+  type AdmissionState,
+  createAdmissionState,
+  finish,
+  submit,
+  withdraw,
+  workloadKey,
+} from '../scheduling/admission-state.js';
+import { FleetSnapshot } from '../scheduling/fleet-snapshot.js';
+import { type Allocation, PlacementEngine } from '../scheduling/placement-engine.js';
+import { FencedError, NotFoundError, StaleVersionError } from '../store/errors.js';
+import type { Fence, Store } from '../store/store.js';
+import type { Controller } from './controller.js';
+
+export interface AdmissionControllerOptions {
+  /** Time between rounds. */
+  readonly intervalMs: number;
+  /** Delay of the round a commit triggers (coalesces bursts of writes). Default 100 ms. */
+  readonly debounceMs?: number;
+  /** Count nodes that never reported a status as Ready (the demo fleet has no agents). */
+  readonly assumeUnreportedNodesReady?: boolean;
+  readonly admission?: AdmissionOptions;
+  /** Where a failed round is reported; process warnings by default. */
+  readonly onError?: (error: unknown) => void;
+}
+
+const SUBJECT = { name: 'system:admission' } as const;
+const TERMINAL = new Set(['Succeeded', 'Failed', 'Preempted', 'Evicted']);
+const HOLDING = new Set(['Admitted', 'Running']);
+const CONDITION = 'Admitted';
+
+const FLEET_KINDS = ['Site', 'Cluster', 'Node', 'Tenant', 'Project'] as const;
+const CONFIG_KINDS = ['Queue', 'Cohort', 'PriorityClass', 'ResourceClass'] as const;
+type Kind = (typeof FLEET_KINDS)[number] | (typeof CONFIG_KINDS)[number] | 'Workload';
+
+/** Objects of each kind whose spec parses, with defaults applied. */
+type World = Record<Kind, ApiObject[]>;
+
+interface Tracked {
+  readonly generation: number;
+  /** True once the workload reached a terminal phase: never submitted again. */
+  readonly done: boolean;
+}
+
+export function admissionController(options: AdmissionControllerOptions): Controller {
+  return {
+    name: 'admission',
+    start({ store, clock, fence }) {
+      const shell = new AdmissionShell(store, fence, options);
+      let stopped = false;
+      let running = false;
+      let again = false;
+      let debounce: NodeJS.Timeout | undefined;
+      const report = options.onError ?? ((e) => process.emitWarning(`admission round failed: ${String(e)}`));
+      const run = async () => {
+        if (stopped) return;
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        try {
+          do {
+            again = false;
+            if ((await shell.round(clock.now())) === 'fenced') stopped = true;
+          } while (again && !stopped);
+        } catch (error) {
+          report(error);
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setInterval(() => void run(), options.intervalMs);
+      timer.unref();
+      const unsubscribe = store.onCommit(() => {
+        if (stopped || debounce) return;
+        debounce = setTimeout(() => {
+          debounce = undefined;
+          void run();
+        }, options.debounceMs ?? 100);
+        debounce.unref();
+      });
+      void run();
+      return () => {
+        stopped = true;
+        clearInterval(timer);
+        if (debounce) clearTimeout(debounce);
+        unsubscribe();
+      };
+    },
+  };
+}
+
+/** The controller's memory between rounds; one per leadership term. */
+class AdmissionShell {
+  #state: AdmissionState | undefined;
+  #fingerprint = '';
+  readonly #tracked = new Map<string, Tracked>();
+  /** The last reason other than backoff, so a workload in backoff still says what blocks it. */
+  readonly #lastReason = new Map<string, PendingReason>();
+  #seq = 0;
+
+  constructor(
+    readonly store: Store,
+    readonly fence: Fence,
+    readonly options: AdmissionControllerOptions,
+  ) {}
+
+  /** One round; 'fenced' when the lease is no longer ours. */
+  async round(now: Date): Promise<'ok' | 'fenced'> {
+    const world = await this.#read();
+    const fingerprint = fingerprintOf(world, this.options.assumeUnreportedNodesReady ?? false);
+    if (this.#state === undefined || fingerprint !== this.#fingerprint) {
+      this.#state = this.#build(world);
+      this.#fingerprint = fingerprint;
+      this.#tracked.clear();
+    }
+    const state = this.#state;
+    const workloads = new Map(world.Workload.map((w) => [workloadKey(w as ApiObject<WorkloadSpec>), w]));
+
+    for (const key of [...this.#tracked.keys()]) {
+      if (workloads.has(key)) continue;
+      if (!finish(state, key, now)) withdraw(state, key);
+      this.#tracked.delete(key);
+      this.#lastReason.delete(key);
+    }
+
+    // Bookings that exist first, then new work, so a new workload never takes a running one's GPUs.
+    const fresh: ApiObject<WorkloadSpec>[] = [];
+    for (const [key, w] of workloads) {
+      const phase = statusOf(w)?.phase;
+      const tracked = this.#tracked.get(key);
+      if (phase !== undefined && TERMINAL.has(phase)) {
+        if (!tracked?.done) {
+          if (!finish(state, key, now)) withdraw(state, key);
+          this.#tracked.set(key, { generation: w.metadata.generation, done: true });
+        }
+        continue;
+      }
+      if (tracked?.done || tracked?.generation === w.metadata.generation) continue;
+      if (tracked && state.admitted.has(key)) {
+        // A running workload's spec changed: it keeps its booking until it ends.
+        this.#tracked.set(key, { generation: w.metadata.generation, done: false });
+        continue;
+      }
+      if (tracked) withdraw(state, key);
+      if (
+        phase !== undefined &&
+        HOLDING.has(phase) &&
+        restoreAdmitted(state, w as ApiObject<WorkloadSpec>, now)
+      ) {
+        this.#tracked.set(key, { generation: w.metadata.generation, done: false });
+        continue;
+      }
+      fresh.push(w as ApiObject<WorkloadSpec>);
+    }
+    const writes: (() => Promise<unknown>)[] = [];
+    for (const w of fresh) {
+      const key = workloadKey(w);
+      const result = submit(state, w);
+      if (result.accepted) {
+        this.#tracked.set(key, { generation: w.metadata.generation, done: false });
+        continue;
+      }
+      // Refused (unknown queue, larger than its queue could ever hold): say so; retried next round.
+      const pending = {
+        queue: w.spec.queue,
+        reason: result.reason?.kind ?? 'invalid',
+        ahead: 0,
+        message: result.message,
+        ...(result.reason ? { detail: toRecord(result.reason) } : { detail: { field: result.field } }),
+      };
+      writes.push(() => this.#writeStatus(w, pendingStatus(w, pending, now), 'update-status'));
+    }
+
+    const decisions = admitCycle(state, now);
+    // Victims first: the store never shows a victim and its preemptor holding the same GPUs.
+    const preempted = new Map((decisions.preempted ?? []).map((p) => [p.victim, p]));
+    const evictions: (() => Promise<unknown>)[] = [];
+    for (const a of decisions.admitted) {
+      const w = workloads.get(a.workload) as ApiObject<WorkloadSpec>;
+      this.#lastReason.delete(a.workload);
+      const status = admittedStatus(w, a, decisions.at, this.options.assumeUnreportedNodesReady ?? false);
+      writes.push(async () => {
+        const ok = await this.#writeStatus(w, status, 'admit');
+        // The store did not take the admission (the workload changed or went): undo the booking,
+        // and look at the workload afresh next round.
+        if (!ok) {
+          finish(state, a.workload, now);
+          this.#tracked.delete(a.workload);
+        }
+      });
+    }
+    for (const p of decisions.pending) {
+      const w = workloads.get(p.workload) as ApiObject<WorkloadSpec>;
+      let reason = p.reason;
+      let message = p.message;
+      // Backoff is a retry schedule, not a cause: while it lasts the status keeps naming what blocked
+      // the workload, unchanged, so retries do not rewrite it (no churn, no audit noise).
+      if (reason.kind === 'backoff') {
+        const last = this.#lastReason.get(p.workload);
+        if (last) {
+          message = pendingMessage(last, p.ahead);
+          reason = last;
+        }
+      } else this.#lastReason.set(p.workload, reason);
+      const preemption = preempted.get(p.workload);
+      const pending = {
+        queue: p.queue,
+        reason: reason.kind,
+        ahead: p.ahead,
+        message,
+        detail: { ...toRecord(reason), ...(preemption && { preemption: toRecord(preemption) }) },
+      };
+      if (preemption) {
+        // The preemption's audit event: verb "preempt", and the status it writes names the
+        // preemptor, the mode and the GPU-seconds lost.
+        evictions.push(() => this.#writeStatus(w, pendingStatus(w, pending, now), 'preempt'));
+        continue;
+      }
+      writes.push(() => this.#writeStatus(w, pendingStatus(w, pending, now), 'update-status'));
+    }
+    try {
+      for (const write of [...evictions, ...writes]) await write();
+    } catch (error) {
+      // Decisions booked in memory but not stored must not linger: rebuild from the store next round.
+      this.#state = undefined;
+      if (error instanceof FencedError) return 'fenced';
+      throw error;
+    }
+    return 'ok';
+  }
+
+  async #read(): Promise<World> {
+    const world = {} as World;
+    for (const kind of [...FLEET_KINDS, ...CONFIG_KINDS, 'Workload'] as const) {
+      const schema = findKind(kind)!.spec;
+      const items: ApiObject[] = [];
+      let cont: string | undefined;
+      do {
+        const page = await this.store.list({ kind, limit: 1000, ...(cont ? { continue: cont } : {}) });
+        for (const o of page.items) {
+          const parsed = schema.safeParse(o.spec);
+          if (parsed.success) items.push({ ...o, spec: parsed.data });
+        }
+        cont = page.continue;
+      } while (cont);
+      world[kind] = items;
+    }
+    // A workload's pods belong to its project's tenant (isolation, allowed jurisdictions).
+    const tenantOf = new Map(world.Project.map((p) => [p.metadata.name, p.metadata.tenant]));
+    world.Workload = world.Workload.map((w) => {
+      const tenant = w.metadata.tenant ?? (w.metadata.project ? tenantOf.get(w.metadata.project) : undefined);
+      return tenant === undefined || w.metadata.tenant !== undefined
+        ? w
+        : { ...w, metadata: { ...w.metadata, tenant } };
+    });
+    return world;
+  }
+
+  #build(world: World): AdmissionState {
+    const assume = this.options.assumeUnreportedNodesReady ?? false;
+    const nodes = (world.Node as ApiObject<NodeSpec, NodeStatus>[]).map((n) =>
+      assume && n.status === undefined ? { ...n, status: { state: 'Ready' as const, simulated: true } } : n,
+    );
+    const snapshot = new FleetSnapshot({
+      sites: world.Site as ApiObject<SiteSpec>[],
+      clusters: world.Cluster as ApiObject<ClusterSpec>[],
+      nodes,
+      tenants: world.Tenant as ApiObject<TenantSpec>[],
+      projects: world.Project as ApiObject<ProjectSpec>[],
+    });
+    const byName = <T>(list: ApiObject[]) => new Map(list.map((o) => [o.metadata.name, o.spec as T]));
+    return createAdmissionState(
+      {
+        queues: byName<QueueSpec>(world.Queue),
+        cohorts: byName<CohortSpec>(world.Cohort),
+        priorityClasses: byName<PriorityClassSpec>(world.PriorityClass),
+        resourceClasses: byName<ResourceClassSpec>(world.ResourceClass),
+      },
+      new PlacementEngine(snapshot),
+      this.options.admission ?? {},
+    );
+  }
+
+  /** Writes the status unless it is what the store holds already; false when the store refused it. */
+  async #writeStatus(w: ApiObject, status: WorkloadStatus, verb: string): Promise<boolean> {
+    if (sameStatus(statusOf(w), status)) return true;
+    try {
+      await this.store.write(
+        {
+          requestId: `admission-${this.fence.epoch}-${++this.#seq}`,
+          subject: SUBJECT,
+          verb,
+          fence: this.fence,
+        },
+        (tx) =>
+          tx.updateStatus(
+            {
+              kind: 'Workload',
+              name: w.metadata.name,
+              ...(w.metadata.project ? { project: w.metadata.project } : {}),
+            },
+            status,
+            w.metadata.resourceVersion,
+          ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof StaleVersionError || error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Books a workload the store says holds its pods exactly where its status says, quota included.
+ * False (nothing booked) when the status lacks the placement or the fleet can no longer hold it:
+ * the workload is then submitted afresh.
+ */
+function restoreAdmitted(state: AdmissionState, w: ApiObject<WorkloadSpec>, now: Date): boolean {
+  const admission = statusOf(w)?.admission;
+  if (!admission) return false;
+  const result = submit(state, w);
+  if (!result.accepted) return false;
+  const queued = state.pending.get(result.key)!;
+  const pods = new Map(admission.pods.map((p) => [p.pod, p]));
+  const allocations: Allocation[] = [];
+  for (const request of queued.gang.pods) {
+    const p = pods.get(request.id);
+    if (!p) {
+      withdraw(state, result.key);
+      return false;
+    }
+    // `created` is not read by restore: it books the instance at the recorded start either way.
+    const mig = p.mig && { ...p.mig, created: false };
+    allocations.push({
+      request,
+      binding: {
+        node: p.node,
+        gpus: p.gpus,
+        ...(mig && { mig }),
+        ...(p.numa !== undefined && { numa: p.numa }),
+      },
+    });
+  }
+  const restored = state.engine.restore(allocations);
+  if (restored.conflicts.length > 0) {
+    for (const b of restored.restored) state.engine.release(b.pod);
+    withdraw(state, result.key);
+    return false;
+  }
+  state.pending.delete(result.key);
+  state.ledger.book(result.key, queued.queue, queued.demand);
+  const admittedMs = Date.parse(admission.admittedAt);
+  state.admitted.set(result.key, {
+    ...queued,
+    admittedMs: Number.isNaN(admittedMs) ? now.getTime() : admittedMs,
+    pods: restored.restored.map((b) => b.pod),
+    nodes: restored.restored.map((b) => b.node),
+    allocations: restored.restored.map((binding, i) => ({ request: queued.gang.pods[i]!, binding })),
+  });
+  return true;
+}
+
+function statusOf(w: ApiObject): WorkloadStatus | undefined {
+  return w.status as WorkloadStatus | undefined;
+}
+
+/** The condition, keeping its transition time when neither its status nor its reason changed. */
+function condition(
+  w: ApiObject,
+  status: 'True' | 'False',
+  reason: string,
+  message: string,
+  now: string,
+): NonNullable<WorkloadStatus['conditions']>[number] {
+  const old = statusOf(w)?.conditions?.find((c) => c.type === CONDITION);
+  const since = old && old.status === status && old.reason === reason ? old.lastTransitionTime : now;
+  return {
+    type: CONDITION,
+    status,
+    reason,
+    message,
+    ...(since !== undefined && { lastTransitionTime: since }),
+  };
+}
+
+function otherConditions(w: ApiObject): NonNullable<WorkloadStatus['conditions']> {
+  return (statusOf(w)?.conditions ?? []).filter((c) => c.type !== CONDITION);
+}
+
+function admittedStatus(w: ApiObject, a: Admission, at: string, simulatedNodes: boolean): WorkloadStatus {
+  const pods = a.placement.pods.map((p) => ({
+    pod: p.pod,
+    node: p.node,
+    gpus: [...p.binding.gpus],
+    ...(p.binding.mig && {
+      mig: { gpu: p.binding.mig.gpu, profile: p.binding.mig.profile, start: p.binding.mig.start },
+    }),
+    numa: p.binding.numa,
+  }));
+  const nodes = [...new Set(pods.map((p) => p.node))];
+  const message =
+    `admitted by queue ${a.queue}${a.resourceClass ? ` (class ${a.resourceClass})` : ''} ` +
+    `on ${nodes.join(', ')}${simulatedNodes ? ' (demo: nodes without an agent are simulated Ready)' : ''}`;
+  return {
+    phase: 'Admitted',
+    message,
+    admission: {
+      queue: a.queue,
+      ...(a.resourceClass !== undefined && { resourceClass: a.resourceClass }),
+      priority: a.priority,
+      demand: { ...a.demand },
+      admittedAt: at,
+      pods,
+    },
+    conditions: [...otherConditions(w), condition(w, 'True', 'QuotaReservedAndPlaced', message, at)],
+  };
+}
+
+function pendingStatus(
+  w: ApiObject,
+  pending: NonNullable<WorkloadStatus['pending']>,
+  now: Date,
+): WorkloadStatus {
+  return {
+    phase: 'Pending',
+    message: pending.message,
+    pending,
+    conditions: [
+      ...otherConditions(w),
+      condition(w, 'False', reasonCode(pending.reason), pending.message, now.toISOString()),
+    ],
+  };
+}
+
+/** "cohort-borrowing-limit" → "CohortBorrowingLimit", the usual shape of a condition reason. */
+function reasonCode(kind: string): string {
+  return kind.replace(/(^|-)([a-z])/g, (_, _d: string, c: string) => c.toUpperCase());
+}
+
+function toRecord(reason: object): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(reason)) as Record<string, unknown>;
+}
+
+function sameStatus(a: WorkloadStatus | undefined, b: WorkloadStatus): boolean {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** What the state is built from: a change here means rebuild. */
+function fingerprintOf(world: World, assumeReady: boolean): string {
+  const parts: string[] = [];
+  for (const kind of [...FLEET_KINDS, ...CONFIG_KINDS]) {
+    for (const o of world[kind]) {
+      const m = o.metadata;
+      let ready = '';
+      if (kind === 'Node') {
+        const state = (o.status as NodeStatus | undefined)?.state;
+        ready = state === 'Ready' || (state === undefined && assumeReady) ? 'R' : 'N';
+      }
+      parts.push(
+        `${kind}/${m.project ?? ''}/${m.name}@${m.generation}:${m.tenant ?? ''}:${ready}:${JSON.stringify(m.labels ?? {})}`,
+      );
+    }
+  }
+  return parts.sort().join('\n');
+}
