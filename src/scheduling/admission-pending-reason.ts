@@ -86,7 +86,10 @@ export function describeReason(r: PendingReason): string {
         `${formatAmount(r.dimension, r.requested - r.available)} more within the limit`
       );
     case 'placement': {
-      const top = r.rejections
+      // later filters first: their nodes passed every earlier filter, so they are the closest to
+      // fitting and name the decisive shortfall (e.g. GPUs) rather than the obvious mismatches
+      const top = [...r.rejections]
+        .reverse()
         .slice(0, 3)
         .map((x) => `${x.filter}: ${x.reason} on ${plural(x.nodes, 'node', 'nodes')}`)
         .join('; ');

@@ -130,6 +130,21 @@ describe('why pending: every kind of reason, with what would make the workload a
         'no node of the fleet could ever host pod w/main-0 (accelerator-model: model-not-accepted on 1 node); change the request or the fleet; 0 workloads ahead',
     },
     {
+      kind: 'placement',
+      rule: 'names first the filter closest to fitting: the decisive shortfall, not the obvious mismatches',
+      scenario: () => {
+        const s = setup({
+          queues: { q: queue({ gpus: 16 }) },
+          nodes: [node('a100', { model: 'A100-SXM-80GB' }), node('h100', { model: 'H100-SXM-80GB' })],
+        });
+        submitAll(s, [workload('w', { gpus: 16, models: ['H100-SXM-80GB'] })]);
+        return find(admitCycle(s, at(0)).pending, 'w');
+      },
+      fields: { verdict: 'never-fits' },
+      message:
+        'no node of the fleet could ever host pod w/main-0 (resource-fit: insufficient-gpu on 1 node; accelerator-model: model-not-accepted on 1 node); change the request or the fleet; 0 workloads ahead',
+    },
+    {
       kind: 'time-window',
       rule: 'says when the queue’s next window opens',
       scenario: () => {
