@@ -7,7 +7,7 @@
  * 1. decay: fold usage since the last event into the fair-share history.
  * 2. queue: per queue, pending workloads ordered by aged priority (desc), creation, submission.
  *    A queue outside its time windows keeps all its workloads (reason time-window).
- * 3. admit: repeatedly take the best head over all queues — aged priority (desc), then the queue's
+ * 3. admit: repeatedly take the best head over all queues — base priority (desc), then the queue's
  *    weighted dominant share as if the head were admitted (asc), then creation — and try it:
  *    backoff → quota (borrowing included) → gang placement (placeGang: all pods or none); a quota
  *    shortfall or a not-now placement tries preemption (admission-preemption.ts). A success
@@ -175,15 +175,21 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   }
   return { at: now.toISOString(), admitted, preempted, pending };
 
+  /**
+   * Across queues: base priority, then fair share, then age. Aging orders a queue's own workloads
+   * (starvation inside a queue) but not the queues: between queues fair share already lifts the
+   * one that waited, and aged priorities compared across saturated queues would let the oldest
+   * heads win every time and override the weights.
+   */
   function before(a: QueueRun, b: QueueRun): boolean {
-    const x = a.order[a.next]!;
-    const y = b.order[b.next]!;
+    const x = a.order[a.next]!.w;
+    const y = b.order[b.next]!.w;
     return (
       x.priority > y.priority ||
       (x.priority === y.priority &&
         (a.share < b.share ||
           (a.share === b.share &&
-            (x.w.createdMs < y.w.createdMs || (x.w.createdMs === y.w.createdMs && x.w.seq < y.w.seq)))))
+            (x.createdMs < y.createdMs || (x.createdMs === y.createdMs && x.seq < y.seq)))))
     );
   }
 

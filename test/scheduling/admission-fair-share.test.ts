@@ -83,6 +83,8 @@ describe('fair share: weighted dominant resource share with decaying usage', () 
 
   // Equal nominals, reclaim off: the whole pool is shared by weight alone. (With reclaim on, each
   // queue's nominal is a guarantee and saturated shares converge to the nominals instead.)
+  // Workloads are created when submitted, so they age while they wait (aging is on by default):
+  // aging orders a queue's own workloads and must not override the weights between queues.
   it('three saturated queues weighted 1:2:3 converge to GPU-time shares within 5% of their weights', () => {
     const weights = { q1: 1, q2: 2, q3: 3 } as const;
     const s = setup({
@@ -105,14 +107,14 @@ describe('fair share: weighted dominant resource share with decaying usage', () 
     const ends = new Map<string, number>();
     const gpuTime: Record<string, number> = { q1: 0, q2: 0, q3: 0 };
     let serial = 0;
-    const topUp = () => {
+    const topUp = (now: number) => {
       for (const q of Object.keys(weights)) {
         let waiting = 0;
         for (const w of s.pending.values()) if (w.queue === q) waiting++;
         for (; waiting < 10; waiting++) {
           const name = `${q}-${serial++}`;
           runtime.set(name, 60 + Math.floor(rand() * 540));
-          submitAll(s, [workload(name, { queue: q, gpus: 1 + Math.floor(rand() * 2) })]);
+          submitAll(s, [workload(name, { queue: q, gpus: 1 + Math.floor(rand() * 2), createdAt: now })]);
         }
       }
     };
@@ -124,7 +126,7 @@ describe('fair share: weighted dominant resource share with decaying usage', () 
           ends.delete(name);
         }
       }
-      topUp();
+      topUp(t);
       for (const a of admitCycle(s, at(t)).admitted) {
         const r = runtime.get(a.workload)!;
         ends.set(a.workload, t + r);
