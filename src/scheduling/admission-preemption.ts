@@ -63,28 +63,148 @@ export function preemptible(victim: AdmittedWorkload, nowMs: number): boolean {
   return true;
 }
 
+/**
+ * The admitted workloads, indexed by queue and then by base priority, kept in step with every `set`,
+ * `delete` and `clear`. `createAdmissionState` uses it for `state.admitted`, so preemption reads the
+ * few queues and priorities that can hold a victim instead of scanning every admitted workload for
+ * every workload that does not fit. A plain Map still works (preemption then scans, cheap checks first).
+ */
+export class AdmittedIndex extends Map<string, AdmittedWorkload> {
+  readonly #byQueue = new Map<string, Map<number, Map<string, AdmittedWorkload>>>();
+
+  // biome-ignore lint/complexity/noUselessConstructor: no initial entries (Map's constructor would call `set` before the index exists)
+  constructor() {
+    super();
+  }
+
+  override set(key: string, value: AdmittedWorkload): this {
+    const old = super.get(key);
+    if (old) this.#unindex(key, old);
+    super.set(key, value);
+    let byPriority = this.#byQueue.get(value.queue);
+    if (!byPriority) {
+      byPriority = new Map();
+      this.#byQueue.set(value.queue, byPriority);
+    }
+    let bucket = byPriority.get(value.priority);
+    if (!bucket) {
+      bucket = new Map();
+      byPriority.set(value.priority, bucket);
+    }
+    bucket.set(key, value);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const old = super.get(key);
+    if (old) this.#unindex(key, old);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.#byQueue.clear();
+    super.clear();
+  }
+
+  /** The queue's admitted workloads by base priority (no empty buckets); undefined when it has none. */
+  ofQueue(queue: string): ReadonlyMap<number, ReadonlyMap<string, AdmittedWorkload>> | undefined {
+    return this.#byQueue.get(queue);
+  }
+
+  #unindex(key: string, v: AdmittedWorkload): void {
+    const byPriority = this.#byQueue.get(v.queue);
+    const bucket = byPriority?.get(v.priority);
+    if (!byPriority || !bucket) return;
+    bucket.delete(key);
+    if (bucket.size > 0) return;
+    byPriority.delete(v.priority);
+    if (byPriority.size === 0) this.#byQueue.delete(v.queue);
+  }
+}
+
+/** The queues of each cohort pool (pools are fixed when the ledger is built). */
+const poolQueuesCache = new WeakMap<AdmissionState['ledger'], Map<string, string[]>>();
+
+function poolQueues(state: AdmissionState, pool: string): readonly string[] {
+  let byPool = poolQueuesCache.get(state.ledger);
+  if (!byPool) {
+    byPool = new Map();
+    for (const q of state.config.queues.keys()) {
+      const p = state.ledger.poolOf(q);
+      if (p === undefined) continue;
+      let list = byPool.get(p);
+      if (!list) {
+        list = [];
+        byPool.set(p, list);
+      }
+      list.push(q);
+    }
+    poolQueuesCache.set(state.ledger, byPool);
+  }
+  return byPool.get(pool) ?? [];
+}
+
+/**
+ * Every admitted workload that `w` may preempt now, in the order they are tried. Only the queues and
+ * priorities that can hold a victim are read: `w`'s own queue below its priority (within-queue), and
+ * the other queues of its cohort pool that borrow in its resource class (reclaim; a queue that does
+ * not borrow now cannot start to while victims are evicted, so its workloads would be skipped anyway).
+ */
 function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Candidate[] {
   const spec = state.config.queues.get(w.queue)!.preemption;
+  const withinQueue = spec.withinQueue === 'LowerPriority';
+  const cls = w.demand.resourceClass;
   const pool = state.ledger.poolOf(w.queue);
-  const mayReclaim =
+  const admitted = state.admitted;
+  const index = admitted instanceof AdmittedIndex ? admitted : undefined;
+  const reclaimFrom: string[] = [];
+  // A workload without a resource class books no quota: no queue borrows in its class.
+  if (
+    cls !== undefined &&
     spec.reclaimWithinCohort !== 'Never' &&
     pool !== undefined &&
-    state.ledger.withinNominalAfter(w.queue, w.demand);
-  const out: Candidate[] = [];
-  for (const v of state.admitted.values()) {
-    if (v.admittedMs >= nowMs || v.key === w.preempted?.by || !preemptible(v, nowMs)) continue;
-    let mode: PreemptionMode | undefined;
-    if (v.queue === w.queue) {
-      if (spec.withinQueue === 'LowerPriority' && v.priority < w.priority) mode = 'within-queue';
-    } else if (
-      mayReclaim &&
-      state.ledger.poolOf(v.queue) === pool &&
-      v.demand.resourceClass === w.demand.resourceClass &&
-      (spec.reclaimWithinCohort === 'Any' || v.priority < w.priority)
-    ) {
-      mode = 'reclaim';
+    state.ledger.withinNominalAfter(w.queue, w.demand)
+  ) {
+    for (const q of poolQueues(state, pool)) {
+      // A queue with nothing admitted holds no victim; the ledger is asked once per queue.
+      if (q === w.queue || (index && !index.ofQueue(q))) continue;
+      if (state.ledger.borrowing(q, cls)) reclaimFrom.push(q);
     }
-    if (mode) out.push({ victim: v, mode, wasted: (v.demand.gpus * (nowMs - v.admittedMs)) / 1000 });
+  }
+  if (!withinQueue && reclaimFrom.length === 0) return [];
+  const reclaimAny = spec.reclaimWithinCohort === 'Any';
+  const out: Candidate[] = [];
+  const consider = (v: AdmittedWorkload, mode: PreemptionMode) => {
+    if (v.admittedMs >= nowMs || v.key === w.preempted?.by || !preemptible(v, nowMs)) return;
+    out.push({ victim: v, mode, wasted: (v.demand.gpus * (nowMs - v.admittedMs)) / 1000 });
+  };
+  if (index) {
+    const take = (queue: string, mode: PreemptionMode, lowerOnly: boolean) => {
+      const byPriority = index.ofQueue(queue);
+      if (!byPriority) return;
+      for (const [priority, bucket] of byPriority) {
+        if (lowerOnly && !(priority < w.priority)) continue;
+        for (const v of bucket.values()) {
+          if (mode === 'reclaim' && v.demand.resourceClass !== cls) continue;
+          consider(v, mode);
+        }
+      }
+    };
+    if (withinQueue) take(w.queue, 'within-queue', true);
+    for (const q of reclaimFrom) take(q, 'reclaim', !reclaimAny);
+  } else {
+    const reclaimSet = new Set(reclaimFrom);
+    for (const v of admitted.values()) {
+      if (v.queue === w.queue) {
+        if (withinQueue && v.priority < w.priority) consider(v, 'within-queue');
+      } else if (
+        reclaimSet.has(v.queue) &&
+        v.demand.resourceClass === cls &&
+        (reclaimAny || v.priority < w.priority)
+      ) {
+        consider(v, 'reclaim');
+      }
+    }
   }
   return out.sort(
     (a, b) =>

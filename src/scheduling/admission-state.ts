@@ -19,6 +19,7 @@ import { type Demand, demandOf } from './admission-demand.js';
 import { DEFAULT_HALF_LIFE_SECONDS, FairShare } from './admission-fair-share.js';
 import type { PendingReason } from './admission-pending-reason.js';
 import { describeReason } from './admission-pending-reason.js';
+import { AdmittedIndex } from './admission-preemption.js';
 import { QuotaLedger } from './admission-quota-ledger.js';
 import type { Allocation, PlacementEngine } from './placement-engine.js';
 import { type GangRequest, gangOfWorkload, type PodRequest } from './placement-request.js';
@@ -107,7 +108,7 @@ export function createAdmissionState(
     backoff: new Backoff(options.backoff ?? DEFAULT_BACKOFF),
     aging: options.aging === undefined ? DEFAULT_AGING : options.aging,
     pending: new Map(),
-    admitted: new Map(),
+    admitted: new AdmittedIndex(),
     nextSeq: 0,
   };
 }
