@@ -45,6 +45,8 @@ export interface ControlPlaneOptions {
   readonly replicaId?: string;
   /** How long the controllers lease lasts unrenewed: failover takes at most this plus a third of it. */
   readonly leaseTtlMs?: number;
+  /** Run the admission controller (default true); API tests that count writes turn it off. */
+  readonly admission?: boolean;
 }
 
 export interface DemoReport {
@@ -78,7 +80,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const controllers = new ControllerManager(store, clock, [
       nodeLifecycleController({ graceMs: NODE_GRACE_MS, intervalMs: NODE_SWEEP_MS }),
       // The demo fleet has no node agents: its unreported nodes count as (simulated) Ready for admission.
-      admissionController({ intervalMs: ADMISSION_INTERVAL_MS, assumeUnreportedNodesReady: options.demo }),
+      ...(options.admission === false
+        ? []
+        : [
+            admissionController({
+              intervalMs: ADMISSION_INTERVAL_MS,
+              assumeUnreportedNodesReady: options.demo,
+            }),
+          ]),
     ]);
     let onLeadership: (leading: boolean) => void = () => {};
     const elector = new LeaderElector(

@@ -23,7 +23,14 @@ export interface TestPlane extends ControlPlane {
  * A real control plane on a free loopback port, over a fresh SQLite file in a
  * temporary data dir. Plain HTTP unless `tls` is asked for, so tests can use fetch.
  */
-export async function startTestPlane(options: { demo?: boolean; tls?: boolean } = {}): Promise<TestPlane> {
+/**
+ * A real control plane on a temp dir. The admission controller is off unless asked for: it writes
+ * Workload statuses in the background, and these tests check the API's own writes (the controller
+ * has its own tests, and the e2e tests run it inside `strata up`).
+ */
+export async function startTestPlane(
+  options: { demo?: boolean; tls?: boolean; admission?: boolean } = {},
+): Promise<TestPlane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-test-'));
   const plane = await startControlPlane({
     dataDir,
@@ -31,6 +38,7 @@ export async function startTestPlane(options: { demo?: boolean; tls?: boolean } 
     host: '127.0.0.1',
     demo: options.demo ?? false,
     tls: options.tls ?? false,
+    admission: options.admission ?? false,
   });
   const adminToken = plane.bootstrap.adminToken;
   return {
