@@ -19,6 +19,7 @@
  */
 
 import { effectivePriority } from './admission-aging.js';
+import type { BackoffRecord } from './admission-backoff.js';
 import type { Admission, CycleDecisions } from './admission-decision.js';
 import { effectiveWeight } from './admission-fair-share.js';
 import { type PendingReason, type PendingWorkload, pendingMessage } from './admission-pending-reason.js';
@@ -210,12 +211,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   ): PendingReason | undefined {
     const waiting = backoff.blocking(w.key, at);
     if (waiting) {
-      return {
-        kind: 'backoff',
-        until: new Date(waiting.untilMs).toISOString(),
-        failures: waiting.failures,
-        ...(waiting.last ? { lastFailure: waiting.last } : {}),
-      };
+      return backoffReason(waiting);
     }
     const short = ledger.check(w.queue, w.demand);
     let decision: GangDecision | undefined;
@@ -288,6 +284,25 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     });
     return undefined;
   }
+}
+
+/**
+ * The backoff reason of a record, built once per record (a workload in backoff is reported every
+ * cycle until it expires; records are replaced, never mutated, on each failure).
+ */
+const backoffReasons = new WeakMap<BackoffRecord, PendingReason>();
+function backoffReason(waiting: BackoffRecord): PendingReason {
+  let reason = backoffReasons.get(waiting);
+  if (reason === undefined) {
+    reason = {
+      kind: 'backoff',
+      until: new Date(waiting.untilMs).toISOString(),
+      failures: waiting.failures,
+      ...(waiting.last ? { lastFailure: waiting.last } : {}),
+    };
+    backoffReasons.set(waiting, reason);
+  }
+  return reason;
 }
 
 /** A placement reason recorded for one gang, restated for another of the same shape. */

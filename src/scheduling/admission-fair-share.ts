@@ -17,14 +17,21 @@
  * decayed to "now" before every usage change (the cycle and `finish` do). With h = 0 history is off.
  */
 import type { CohortSpec, QueueSpec } from '../model/scheduling.js';
-import type { Demand } from './admission-demand.js';
+import type { Demand, Dimension } from './admission-demand.js';
 import type { QuotaLedger } from './admission-quota-ledger.js';
 
 export const DEFAULT_HALF_LIFE_SECONDS = 6 * 3600;
 
+/** One queue's decayed history: a value per `class/dimension` key, in a flat array. */
+interface History {
+  readonly index: Map<string, number>;
+  readonly keys: string[];
+  values: Float64Array;
+}
+
 export class FairShare {
   readonly halfLifeSeconds: number;
-  readonly #history = new Map<string, Map<string, number>>();
+  readonly #history = new Map<string, History>();
   #atMs: number | undefined;
 
   constructor(halfLifeSeconds = DEFAULT_HALF_LIFE_SECONDS) {
@@ -38,20 +45,31 @@ export class FairShare {
     const dt = (nowMs - from) / 1000;
     if (dt <= 0) return;
     const keep = this.halfLifeSeconds > 0 ? 2 ** (-dt / this.halfLifeSeconds) : 0;
+    const gain = 1 - keep;
     for (const q of queues) {
       let h = this.#history.get(q);
+      const usage = ledger.usageOf(q);
       if (!h) {
-        h = new Map();
+        if (usage.size === 0) continue;
+        h = { index: new Map(), keys: [], values: new Float64Array(4) };
         this.#history.set(q, h);
       }
-      for (const [k, v] of h) h.set(k, v * keep);
-      for (const [k, u] of ledger.usageOf(q)) h.set(k, (h.get(k) ?? 0) + u * (1 - keep));
+      const values = h.values;
+      for (let i = 0; i < h.keys.length; i++) values[i] = values[i]! * keep;
+      for (const [k, u] of usage) {
+        const i = h.index.get(k);
+        if (i !== undefined) values[i] = values[i]! + u * gain;
+        else slot(h, k, u * gain);
+      }
     }
   }
 
   /** The decayed usage history of a queue per `class/dimension`. */
   historyOf(queue: string): ReadonlyMap<string, number> {
-    return this.#history.get(queue) ?? new Map();
+    const h = this.#history.get(queue);
+    const out = new Map<string, number>();
+    if (h) for (let i = 0; i < h.keys.length; i++) out.set(h.keys[i]!, h.values[i]!);
+    return out;
   }
 
   /**
@@ -61,18 +79,63 @@ export class FairShare {
   share(queue: string, ledger: QuotaLedger, weight: number, adding?: Demand): number {
     const total = ledger.poolNominalOf(queue);
     const usage = ledger.usageOf(queue);
-    const history = this.halfLifeSeconds > 0 ? this.historyOf(queue) : new Map<string, number>();
+    const h = this.halfLifeSeconds > 0 ? this.#history.get(queue) : undefined;
     const cls = adding?.resourceClass;
     let dominant = 0;
-    for (const [k, p] of total) {
-      if (p <= 0) continue;
-      let u = (usage.get(k) ?? 0) + (history.get(k) ?? 0);
-      if (cls !== undefined && k.startsWith(`${cls}/`))
-        u += (adding!.amounts.get(k.slice(cls.length + 1)) ?? 0) / 2;
+    for (const { key, resourceClass, dimension, p } of splitKeys(total)) {
+      const i = h?.index.get(key);
+      let u = (usage.get(key) ?? 0) + (i === undefined ? 0 : h!.values[i]!);
+      if (cls !== undefined) {
+        if (resourceClass === cls) u += (adding!.amounts.get(dimension) ?? 0) / 2;
+        else if (cls.includes('/') && key.startsWith(`${cls}/`))
+          u += (adding!.amounts.get(key.slice(cls.length + 1) as Dimension) ?? 0) / 2;
+      }
       dominant = Math.max(dominant, u / p);
     }
     return dominant / weight;
   }
+}
+
+/** Adds a key to a history with its first value. */
+function slot(h: History, key: string, value: number): void {
+  const i = h.keys.length;
+  if (i === h.values.length) {
+    const grown = new Float64Array(i * 2);
+    grown.set(h.values);
+    h.values = grown;
+  }
+  h.keys.push(key);
+  h.index.set(key, i);
+  h.values[i] = value;
+}
+
+interface SplitKey {
+  readonly key: string;
+  /** The part before the first `/`, undefined when the key has none. */
+  readonly resourceClass: string | undefined;
+  /** The part after the first `/`. */
+  readonly dimension: Dimension;
+  readonly p: number;
+}
+
+/** Pool totals split once into class and dimension (the ledger's pool maps never change). */
+const splitCache = new WeakMap<ReadonlyMap<string, number>, { size: number; keys: SplitKey[] }>();
+function splitKeys(total: ReadonlyMap<string, number>): readonly SplitKey[] {
+  const cached = splitCache.get(total);
+  if (cached && cached.size === total.size) return cached.keys;
+  const keys: SplitKey[] = [];
+  for (const [key, p] of total) {
+    if (p <= 0) continue;
+    const slash = key.indexOf('/');
+    keys.push({
+      key,
+      resourceClass: slash < 0 ? undefined : key.slice(0, slash),
+      dimension: key.slice(slash + 1) as Dimension,
+      p,
+    });
+  }
+  splitCache.set(total, { size: total.size, keys });
+  return keys;
 }
 
 /** fairShareWeight of the queue × those of its cohorts up to the root. */

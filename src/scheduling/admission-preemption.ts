@@ -26,8 +26,9 @@
 import type { PendingReason } from './admission-pending-reason.js';
 import type { AdmissionState, AdmittedWorkload, QueuedWorkload } from './admission-state.js';
 import { placeGang } from './gang-placement.js';
-import type { GangDecision } from './placement-decision.js';
-import type { Allocation } from './placement-engine.js';
+import type { GangDecision, PlacedPod } from './placement-decision.js';
+import type { Allocation, PlacementEngine } from './placement-engine.js';
+import type { GangRequest } from './placement-request.js';
 
 /** Guaranteed runtime of a training workload before it may be preempted (30 minutes). */
 export const MIN_TRAINING_RUNTIME_SECONDS = 30 * 60;
@@ -236,8 +237,8 @@ export function preemptFor(
     if (c.mode === 'reclaim' && !ledger.borrowing(c.victim.queue, c.victim.demand.resourceClass)) continue;
     removed.push({ candidate: c, allocations: evict(state, c.victim) });
     if (ledger.check(w.queue, w.demand)) continue;
-    const d = placeGang(engine, w.gang);
-    if (d.outcome === 'placed') {
+    const d = placeQuietly(engine, w.gang);
+    if (d) {
       placement = d;
       break;
     }
@@ -278,6 +279,31 @@ export function preemptFor(
   }
   return { placement, preemptions };
 }
+
+/**
+ * placeGang's placement, or undefined when it would fail. Preemption tries a placement after each
+ * tentative eviction and only wants the success, so for a gang without a domain (placeGang: one
+ * attempt, pods in order, rolled back on the first miss) the failure is not explained.
+ */
+function placeQuietly(engine: PlacementEngine, gang: GangRequest): PlacedDecision | undefined {
+  if (gang.domain || gang.pods.length === 0) {
+    const d = placeGang(engine, gang);
+    return d.outcome === 'placed' ? d : undefined;
+  }
+  const pods = gang.pods.map((p) => engine.prepare(p));
+  const placed: PlacedPod[] = [];
+  for (const pod of pods) {
+    const p = engine.tryPlace(pod, null);
+    if (!p) {
+      for (let j = placed.length - 1; j >= 0; j--) engine.release(placed[j]!.pod);
+      return undefined;
+    }
+    placed.push(p);
+  }
+  return { outcome: 'placed', gang: gang.id, pods: placed };
+}
+
+type PlacedDecision = Extract<GangDecision, { outcome: 'placed' }>;
 
 /** Releases the victim's pods and quota; returns its bindings so it can be reinstated exactly. */
 function evict(state: AdmissionState, v: AdmittedWorkload): Allocation[] {

@@ -97,7 +97,21 @@ interface Booking {
 const DIMENSION_RANK = (d: Dimension) =>
   d === 'gpus' ? 0 : d === 'milliGpus' ? 1 : d.startsWith('mig:') ? 2 : d === 'gpuHours' ? 3 : 4;
 
-export const usageKey = (resourceClass: string, d: Dimension) => `${resourceClass}/${d}`;
+const usageKeys = new Map<string, Map<Dimension, string>>();
+/** `class/dimension`, interned (hot: every check, booking and share). */
+export const usageKey = (resourceClass: string, d: Dimension): string => {
+  let byDim = usageKeys.get(resourceClass);
+  if (!byDim) {
+    byDim = new Map();
+    usageKeys.set(resourceClass, byDim);
+  }
+  let key = byDim.get(d);
+  if (key === undefined) {
+    key = `${resourceClass}/${d}`;
+    byDim.set(d, key);
+  }
+  return key;
+};
 
 /** Root of a cohort, following parent links; unknown cohorts and cycles are config errors. */
 export function rootCohort(name: string, cohorts: ReadonlyMap<string, CohortSpec>, field: string): string {
@@ -328,8 +342,14 @@ function guaranteed(e: Entry, d: Dimension): number {
   return (e.nominal.get(d) ?? 0) - lendable(e, d);
 }
 
-function sortedDims(amounts: Amounts): [Dimension, number][] {
-  return [...amounts].sort((a, b) => DIMENSION_RANK(a[0]) - DIMENSION_RANK(b[0]));
+/** Sorted once per amounts map (a workload's demand does not change; the size guards a reuse). */
+const sortedCache = new WeakMap<Amounts, { size: number; dims: [Dimension, number][] }>();
+function sortedDims(amounts: Amounts): readonly [Dimension, number][] {
+  const cached = sortedCache.get(amounts);
+  if (cached && cached.size === amounts.size) return cached.dims;
+  const dims = [...amounts].sort((a, b) => DIMENSION_RANK(a[0]) - DIMENSION_RANK(b[0]));
+  sortedCache.set(amounts, { size: amounts.size, dims });
+  return dims;
 }
 
 function addTo(m: Map<string, Map<string, number>>, outer: string, key: string, v: number): void {
