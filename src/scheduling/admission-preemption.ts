@@ -29,6 +29,7 @@ import { placeGang } from './gang-placement.js';
 import type { GangDecision, PlacedPod } from './placement-decision.js';
 import type { Allocation, PlacementEngine } from './placement-engine.js';
 import type { GangRequest } from './placement-request.js';
+import type { PreparedPod } from './prepared-pod.js';
 
 /** Guaranteed runtime of a training workload before it may be preempted (30 minutes). */
 export const MIN_TRAINING_RUNTIME_SECONDS = 30 * 60;
@@ -232,12 +233,14 @@ export function preemptFor(
   const { ledger, engine } = state;
   const removed: Removed[] = [];
   let placement: Extract<GangDecision, { outcome: 'placed' }> | undefined;
+  /** The gang's pods, prepared once for all tries (nothing in between changes what preparing reads). */
+  let prepared: PreparedPod[] | undefined;
   for (const c of list) {
     // A borrower stops being a reclaim victim once earlier victims brought its queue to its nominal.
     if (c.mode === 'reclaim' && !ledger.borrowing(c.victim.queue, c.victim.demand.resourceClass)) continue;
     removed.push({ candidate: c, allocations: evict(state, c.victim) });
     if (ledger.check(w.queue, w.demand)) continue;
-    const d = placeQuietly(engine, w.gang);
+    const d = placeQuietly(engine, w.gang, (prepared ??= w.gang.pods.map((p) => engine.prepare(p))));
     if (d) {
       placement = d;
       break;
@@ -285,12 +288,15 @@ export function preemptFor(
  * tentative eviction and only wants the success, so for a gang without a domain (placeGang: one
  * attempt, pods in order, rolled back on the first miss) the failure is not explained.
  */
-function placeQuietly(engine: PlacementEngine, gang: GangRequest): PlacedDecision | undefined {
+function placeQuietly(
+  engine: PlacementEngine,
+  gang: GangRequest,
+  pods: readonly PreparedPod[],
+): PlacedDecision | undefined {
   if (gang.domain || gang.pods.length === 0) {
     const d = placeGang(engine, gang);
     return d.outcome === 'placed' ? d : undefined;
   }
-  const pods = gang.pods.map((p) => engine.prepare(p));
   const placed: PlacedPod[] = [];
   for (const pod of pods) {
     const p = engine.tryPlace(pod, null);
