@@ -55,6 +55,16 @@ export class FairShare {
         this.#history.set(q, h);
       }
       const values = h.values;
+      if (h.keys.length === usage.size) {
+        // The usual case: the history's keys are the usage's, in the same order (keys are added in
+        // usage order and usage never drops one), so they pair up by position.
+        let i = 0;
+        for (const u of usage.values()) {
+          values[i] = values[i]! * keep + u * gain;
+          i++;
+        }
+        continue;
+      }
       for (let i = 0; i < h.keys.length; i++) values[i] = values[i]! * keep;
       for (const [k, u] of usage) {
         const i = h.index.get(k);

@@ -125,6 +125,17 @@ export function describeReason(r: PendingReason): string {
   }
 }
 
+/**
+ * Descriptions of reasons already described: reasons are immutable, and the same object is reported
+ * cycle after cycle (a backoff record's reason, a failed shape's placement reason).
+ */
+const described = new WeakMap<PendingReason, string>();
+
 export function pendingMessage(r: PendingReason, ahead: number): string {
-  return `${describeReason(r)}; ${plural(ahead, 'workload', 'workloads')} ahead`;
+  let text = described.get(r);
+  if (text === undefined) {
+    text = describeReason(r);
+    described.set(r, text);
+  }
+  return `${text}; ${plural(ahead, 'workload', 'workloads')} ahead`;
 }
