@@ -240,7 +240,8 @@ export function preemptFor(
     if (c.mode === 'reclaim' && !ledger.borrowing(c.victim.queue, c.victim.demand.resourceClass)) continue;
     removed.push({ candidate: c, allocations: evict(state, c.victim) });
     if (ledger.check(w.queue, w.demand)) continue;
-    const d = placeQuietly(engine, w.gang, (prepared ??= w.gang.pods.map((p) => engine.prepare(p))));
+    prepared ??= w.gang.pods.map((p) => engine.prepare(p));
+    const d = placeQuietly(engine, w.gang, prepared);
     if (d) {
       placement = d;
       break;
