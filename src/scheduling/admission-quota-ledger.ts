@@ -207,8 +207,9 @@ export class QuotaLedger {
     for (const [d, x] of sortedDims(demand.amounts)) {
       const n = entry.nominal.get(d);
       if (n === undefined) continue;
+      // The fast path (it fits) without allocating; the full figures only for a shortfall.
+      if (x <= this.#available(q, cls, entry, d) + EPSILON) continue;
       const lim = this.#limits(q, cls, entry, d);
-      if (x <= lim.available + EPSILON) continue;
       const base = { queue, resourceClass: cls, dimension: d, requested: x, used: lim.used, nominal: n };
       if (lim.byLimit < lim.byPool && x <= lim.byPool) {
         return {
@@ -304,6 +305,20 @@ export class QuotaLedger {
         addTo(this.#poolUse, q.pool, key, Math.max(0, after - g) - Math.max(0, before - g));
       }
     }
+  }
+
+  /** `#limits(...).available`, computed the same way. */
+  #available(q: QueueQuota, cls: string, entry: Entry, d: Dimension): number {
+    const key = usageKey(cls, d);
+    const used = q.usage.get(key) ?? 0;
+    const n = entry.nominal.get(d) ?? 0;
+    if (q.pool === undefined) return n - used;
+    const b = entry.borrowingLimit?.get(d);
+    const byLimit = b === undefined ? Number.POSITIVE_INFINITY : n + b - used;
+    const cap = this.#poolCapacity.get(q.pool)?.get(key) ?? 0;
+    const use = this.#poolUse.get(q.pool)?.get(key) ?? 0;
+    const byPool = cap - use + Math.max(0, guaranteed(entry, d) - used);
+    return Math.max(0, Math.min(byLimit, byPool));
   }
 
   #limits(q: QueueQuota, cls: string, entry: Entry, d: Dimension) {
