@@ -18,6 +18,7 @@
  * 4. explain: every workload left pending gets its reason and its position in its queue.
  */
 
+import type { CohortSpec, QueueSpec } from '../model/scheduling.js';
 import { effectivePriority } from './admission-aging.js';
 import type { BackoffRecord } from './admission-backoff.js';
 import type { Admission, CycleDecisions } from './admission-decision.js';
@@ -61,6 +62,16 @@ function shapeOf(gang: GangRequest): string {
 
 type PlacementReason = Extract<PendingReason, { kind: 'placement' }>;
 
+/** effectiveWeight per queue spec, recomputed when the cohort map is another one. */
+const weights = new WeakMap<QueueSpec, { cohorts: ReadonlyMap<string, CohortSpec>; weight: number }>();
+function weightOf(spec: QueueSpec, cohorts: ReadonlyMap<string, CohortSpec>): number {
+  const cached = weights.get(spec);
+  if (cached && cached.cohorts === cohorts) return cached.weight;
+  const weight = effectiveWeight(spec, cohorts);
+  weights.set(spec, { cohorts, weight });
+  return weight;
+}
+
 /** Queue order: aged priority (desc), creation, submission. */
 const byQueueOrder = (a: Ranked, b: Ranked) =>
   b.priority - a.priority || a.w.createdMs - b.w.createdMs || a.w.seq - b.w.seq;
@@ -84,7 +95,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   for (const [name, list] of byQueue) {
     const spec = config.queues.get(name)!;
     list.sort((a, b) => b.priority - a.priority || a.w.createdMs - b.w.createdMs || a.w.seq - b.w.seq);
-    const weight = effectiveWeight(spec, config.cohorts);
+    const weight = weightOf(spec, config.cohorts);
     const run: QueueRun = {
       name,
       strict: spec.queueingStrategy === 'StrictFIFO',
