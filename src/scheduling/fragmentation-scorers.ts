@@ -28,28 +28,17 @@
  * it evaluates into fleet.gpuFree and restores them before returning.
  */
 import { FragmentationMeter, type TypicalPod } from './fgd-fragmentation.js';
-import { FragmentationScores, type FragmentationScoring } from './fragmentation-scores.js';
+import {
+  FGD_SCORING,
+  FragmentationScores,
+  type FragmentationScoring,
+  STRATA_SCORING,
+} from './fragmentation-scores.js';
 import type { CompiledPod, GpuFleet } from './gpu-fleet.js';
 import type { CycleState } from './placement-filters.js';
 import type { ScorePlugin } from './placement-scorers.js';
 import { CPU_STRANDING_WEIGHT } from './strata-policy.js';
 import type { TypicalPodTracker } from './typical-pod-tracker.js';
-
-const SCORE_SCALE = 1000;
-const MAX_SCORE = 100;
-
-/** strataPolicy's mapping of fragmentation growth to 0–100. */
-export function strataGrowthScore(growth: number): number {
-  return Math.floor(MAX_SCORE / (1 + Math.exp(growth / SCORE_SCALE)));
-}
-
-/** fgdPolicy's mapping of fragmentation growth to 0–100 (same value, computed as FGD writes it). */
-export function fgdGrowthScore(growth: number): number {
-  return Math.floor((1 / (1 + Math.exp(growth / SCORE_SCALE))) * MAX_SCORE);
-}
-
-export const STRATA_SCORING: FragmentationScoring = { score: strataGrowthScore, gpuKey: (growth) => -growth };
-export const FGD_SCORING: FragmentationScoring = { score: fgdGrowthScore, gpuKey: fgdGrowthScore };
 
 export class FragmentationScorer implements ScorePlugin {
   readonly weight = 1;

@@ -9,6 +9,24 @@ export interface FragmentationScoring {
   readonly gpuKey: (growth: number) => number;
 }
 
+const SCORE_SCALE = 1000;
+const MAX_SCORE = 100;
+
+/** Strata's mapping of fragmentation growth to 0–100. */
+function strataGrowthScore(growth: number): number {
+  return Math.floor(MAX_SCORE / (1 + Math.exp(growth / SCORE_SCALE)));
+}
+
+/** FGD's mapping, ⌊100 · sigmoid(−growth / 1000)⌋ (the same value, computed as FGD writes it). */
+function fgdGrowthScore(growth: number): number {
+  return Math.floor((1 / (1 + Math.exp(growth / SCORE_SCALE))) * MAX_SCORE);
+}
+
+/** Strata: the score above; a shared pod takes the GPU whose use grows fragmentation least. */
+export const STRATA_SCORING: FragmentationScoring = { score: strataGrowthScore, gpuKey: (growth) => -growth };
+/** FGD: a shared pod takes the GPU with the best score (lowest index among equal scores). */
+export const FGD_SCORING: FragmentationScoring = { score: fgdGrowthScore, gpuKey: fgdGrowthScore };
+
 const STALE = 0xffffffff;
 
 /**

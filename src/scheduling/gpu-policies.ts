@@ -1,6 +1,6 @@
 import type { Rng } from '../runtime/rng.js';
 import { FragmentationMeter, type TypicalPod } from './fgd-fragmentation.js';
-import { FragmentationScores } from './fragmentation-scores.js';
+import { FGD_SCORING, FragmentationScores } from './fragmentation-scores.js';
 import { allowedModelBits } from './gpu-fit.js';
 import { type CompiledPod, type GpuFleet, MILLI_PER_GPU } from './gpu-fleet.js';
 import { strataPolicy } from './strata-policy.js';
@@ -391,10 +391,6 @@ export const gpuPackingScore: NodeScore = (fleet, node, pod) => {
   return Math.max(MAX_NODE_SCORE / 2 - pod.numGpu, Math.trunc(MAX_NODE_SCORE / 3));
 };
 
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
 /**
  * FGDScore: score = ⌊100·sigmoid((F(node) − F(node after placing the pod)) / 1000)⌋ with F the
  * fragmentation against the typical-pod distribution; for a shared pod every fitting GPU is tried
@@ -406,11 +402,7 @@ function fgdPolicy(ctx: GpuPolicyContext): GpuPolicy {
   const { fleet } = ctx;
   const rng = tieRng(ctx);
   if (!ctx.typicalPods) throw new Error('FGD needs the typical-pod distribution (typicalPods)');
-  const fgdScore = (growth: number) => Math.floor(sigmoid(-growth / 1000) * MAX_NODE_SCORE);
-  const scores = new FragmentationScores(fleet, new FragmentationMeter(fleet, ctx.typicalPods), {
-    score: fgdScore,
-    gpuKey: fgdScore,
-  });
+  const scores = new FragmentationScores(fleet, new FragmentationMeter(fleet, ctx.typicalPods), FGD_SCORING);
   const feasible = new Int32Array(fleet.size);
   return {
     name: 'FGD',

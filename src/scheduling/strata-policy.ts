@@ -1,5 +1,5 @@
 import { FragmentationMeter } from './fgd-fragmentation.js';
-import { FragmentationScores } from './fragmentation-scores.js';
+import { FragmentationScores, STRATA_SCORING } from './fragmentation-scores.js';
 import { collectFeasible, exclusiveGpus, type GpuPolicy, type GpuPolicyContext } from './gpu-policies.js';
 
 /**
@@ -28,17 +28,12 @@ import { collectFeasible, exclusiveGpus, type GpuPolicy, type GpuPolicyContext }
  * GPUs unallocated than FGD on each; the figures are in the README ("Placement quality").
  */
 export const CPU_STRANDING_WEIGHT = 0.1;
-const SCORE_SCALE = 1000;
-const MAX_SCORE = 100;
 
 export function strataPolicy(ctx: GpuPolicyContext): GpuPolicy {
   const { fleet } = ctx;
   if (!ctx.typicalPods) throw new Error('strata needs the typical-pod distribution (typicalPods)');
   const meter = new FragmentationMeter(fleet, ctx.typicalPods, { cpuStrandingWeight: CPU_STRANDING_WEIGHT });
-  const scores = new FragmentationScores(fleet, meter, {
-    score: (growth) => Math.floor(MAX_SCORE / (1 + Math.exp(growth / SCORE_SCALE))),
-    gpuKey: (growth) => -growth,
-  });
+  const scores = new FragmentationScores(fleet, meter, STRATA_SCORING);
   const gpuFreeTotal = fleet.gpuFreeTotal;
   const gpuCount = fleet.gpuCount;
   const fullyFree = fleet.fullyFreeGpus;
