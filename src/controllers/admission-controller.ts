@@ -38,6 +38,7 @@ import type {
   WorkloadStatus,
 } from '../model/scheduling.js';
 import type { ProjectSpec, TenantSpec } from '../model/tenancy.js';
+import { HOLDING_PHASES, TERMINAL_PHASES, withTransition } from '../model/workload-history.js';
 import { admitCycle } from '../scheduling/admission-cycle.js';
 import type { Admission } from '../scheduling/admission-decision.js';
 import { type PendingReason, pendingMessage } from '../scheduling/admission-pending-reason.js';
@@ -69,8 +70,6 @@ export interface AdmissionControllerOptions {
 }
 
 const SUBJECT = { name: 'system:admission' } as const;
-const TERMINAL = new Set(['Succeeded', 'Failed', 'Preempted', 'Evicted']);
-const HOLDING = new Set(['Admitted', 'Running']);
 const CONDITION = 'Admitted';
 
 const FLEET_KINDS = ['Site', 'Cluster', 'Node', 'Tenant', 'Project'] as const;
@@ -174,7 +173,7 @@ class AdmissionShell {
     for (const [key, w] of workloads) {
       const phase = statusOf(w)?.phase;
       const tracked = this.#tracked.get(key);
-      if (phase !== undefined && TERMINAL.has(phase)) {
+      if (phase !== undefined && TERMINAL_PHASES.has(phase)) {
         if (!tracked?.done) {
           if (!finish(state, key, now)) withdraw(state, key);
           this.#tracked.set(key, { generation: w.metadata.generation, done: true });
@@ -190,7 +189,7 @@ class AdmissionShell {
       if (tracked) withdraw(state, key);
       if (
         phase !== undefined &&
-        HOLDING.has(phase) &&
+        HOLDING_PHASES.has(phase) &&
         restoreAdmitted(state, w as ApiObject<WorkloadSpec>, now)
       ) {
         this.#tracked.set(key, { generation: w.metadata.generation, done: false });
@@ -259,7 +258,7 @@ class AdmissionShell {
       if (preemption) {
         // The preemption's audit event: verb "preempt", and the status it writes names the
         // preemptor, the mode and the GPU-seconds lost.
-        evictions.push(() => this.#writeStatus(w, pendingStatus(w, pending, now), 'preempt'));
+        evictions.push(() => this.#writeStatus(w, pendingStatus(w, pending, now, true), 'preempt'));
         continue;
       }
       writes.push(() => this.#writeStatus(w, pendingStatus(w, pending, now), 'update-status'));
@@ -448,35 +447,47 @@ function admittedStatus(w: ApiObject, a: Admission, at: string, simulatedNodes: 
   const message =
     `admitted by queue ${a.queue}${a.resourceClass ? ` (class ${a.resourceClass})` : ''} ` +
     `on ${nodes.join(', ')}${simulatedNodes ? ' (demo: nodes without an agent are simulated Ready)' : ''}`;
-  return {
-    phase: 'Admitted',
-    message,
-    admission: {
-      queue: a.queue,
-      ...(a.resourceClass !== undefined && { resourceClass: a.resourceClass }),
-      priority: a.priority,
-      demand: { ...a.demand },
-      admittedAt: at,
-      pods,
+  return withTransition(
+    statusOf(w),
+    {
+      phase: 'Admitted',
+      message,
+      admission: {
+        queue: a.queue,
+        ...(a.resourceClass !== undefined && { resourceClass: a.resourceClass }),
+        priority: a.priority,
+        demand: { ...a.demand },
+        admittedAt: at,
+        pods,
+      },
+      conditions: [...otherConditions(w), condition(w, 'True', 'QuotaReservedAndPlaced', message, at)],
     },
-    conditions: [...otherConditions(w), condition(w, 'True', 'QuotaReservedAndPlaced', message, at)],
-  };
+    at,
+    'QuotaReservedAndPlaced',
+  );
 }
 
+/** Pending with its reason; `preempted` counts a requeue (a running workload sent back to its queue). */
 function pendingStatus(
   w: ApiObject,
   pending: NonNullable<WorkloadStatus['pending']>,
   now: Date,
+  preempted = false,
 ): WorkloadStatus {
-  return {
-    phase: 'Pending',
-    message: pending.message,
-    pending,
-    conditions: [
-      ...otherConditions(w),
-      condition(w, 'False', reasonCode(pending.reason), pending.message, now.toISOString()),
-    ],
-  };
+  const previous = statusOf(w);
+  const code = reasonCode(pending.reason);
+  return withTransition(
+    previous,
+    {
+      phase: 'Pending',
+      message: pending.message,
+      pending,
+      ...(preempted && { requeues: (previous?.requeues ?? 0) + 1 }),
+      conditions: [...otherConditions(w), condition(w, 'False', code, pending.message, now.toISOString())],
+    },
+    now.toISOString(),
+    preempted ? 'Preempted' : code,
+  );
 }
 
 /** "cohort-borrowing-limit" → "CohortBorrowingLimit", the usual shape of a condition reason. */

@@ -41,6 +41,28 @@ const timeWindow = z.strictObject({
   to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be "HH:MM"'),
 });
 
+/**
+ * When work may start (issue 5 item 6). Windows are read in the local time of the site a pod would
+ * run at (or `timeZone` when set, for every site); `maxTariffPerKWh` admits only onto sites whose
+ * electricity price at that moment is at or below it (in the site tariff's currency).
+ */
+export const admissionSchedule = z.strictObject({
+  windows: z.array(timeWindow).default([]),
+  timeZone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as "Europe/Berlin"')
+    .optional(),
+  maxTariffPerKWh: z.number().nonnegative().optional(),
+});
+export type AdmissionSchedule = z.infer<typeof admissionSchedule>;
+
 export const queueSpec = z.strictObject({
   cohort: name.optional(),
   queueingStrategy: z.enum(['StrictFIFO', 'BestEffortFIFO']).default('BestEffortFIFO'),
@@ -61,7 +83,25 @@ export const queueSpec = z.strictObject({
       reclaimWithinCohort: z.enum(['Never', 'Any', 'LowerPriority']).default('Any'),
     })
     .default({ withinQueue: 'LowerPriority', reclaimWithinCohort: 'Any' }),
+  /** UTC windows (kept for manifests written before `schedule`); prefer `schedule`. */
   timeWindows: z.array(timeWindow).default([]),
+  schedule: admissionSchedule.optional(),
+  /** Cloud bursting (issue 6): whether admissible work this queue cannot place may rent burst nodes. */
+  bursting: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Most burst nodes this queue may hold at once. */
+      maxNodes: positiveCount.default(4),
+      /** Spend cap for this queue's burst nodes, per hour, in `currency`. */
+      maxCostPerHour: z.number().positive().optional(),
+      currency: z
+        .string()
+        .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as "EUR"')
+        .optional(),
+      /** Prefer spot instances where the catalog offers them. */
+      spot: z.boolean().default(false),
+    })
+    .optional(),
   description: z.string().optional(),
 });
 export type QueueSpec = z.infer<typeof queueSpec>;
@@ -127,9 +167,32 @@ export const workloadSpec = z.strictObject({
     })
     .optional(),
   residency: z.strictObject({ jurisdictions: z.array(z.string()).min(1) }).optional(),
+  /** Killed and Failed (reason DeadlineExceeded) after this long running. */
   maxRuntimeSeconds: positiveCount.optional(),
   tolerations: z.array(toleration).default([]),
   nodeSelector: labelMap.optional(),
+  /** Its own admission windows, on top of its queue's. */
+  schedule: admissionSchedule.optional(),
+  /** Restart a failed pod in place (same booking) up to `backoffLimit` times; backoff doubles from `backoffSeconds`, capped at 5 minutes. Default: Never. */
+  restartPolicy: z
+    .strictObject({
+      policy: z.enum(['Never', 'OnFailure']),
+      backoffLimit: count.default(3),
+      backoffSeconds: z.number().positive().default(1),
+    })
+    .optional(),
+  /** What happens when a node it runs on is lost: back to its queue (default), or Failed. */
+  onNodeFailure: z.enum(['Requeue', 'Fail']).optional(),
+  /** Set to cancel: its pods are stopped and it ends Cancelled. Cannot be unset. */
+  cancelled: z.boolean().optional(),
+  /** For simulated nodes (the digital twin): how long each pod runs, in virtual seconds. */
+  simulation: z
+    .strictObject({
+      durationSeconds: z.number().positive(),
+      /** Exit code the simulated pods end with (0 = Succeeded). */
+      exitCode: z.number().int().min(0).max(255).default(0),
+    })
+    .optional(),
 });
 export type WorkloadSpec = z.infer<typeof workloadSpec>;
 
@@ -144,9 +207,62 @@ const podPlacement = z.strictObject({
   numa: z.number().int().optional(),
 });
 
-export const workloadStatus = z.strictObject({
-  phase: z.enum(['Pending', 'Admitted', 'Running', 'Succeeded', 'Failed', 'Preempted', 'Evicted']),
+export const workloadPhase = z.enum([
+  'Pending',
+  'Admitted',
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Preempted',
+  'Evicted',
+  'Cancelled',
+]);
+export type WorkloadPhase = z.infer<typeof workloadPhase>;
+
+/** One pod of the current admission, as its provider reports it. */
+export const podStatus = z.strictObject({
+  pod: z.string(),
+  node: z.string(),
+  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed']),
+  /** `status.admission.admittedAt` of the admission this pod ran under: reports of an older one are stale. */
+  attempt: z.string(),
+  restarts: count.default(0),
+  exitCode: z.number().int().optional(),
+  signal: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
   message: z.string().optional(),
+  usage: z
+    .strictObject({
+      cpuSeconds: z.number().nonnegative().optional(),
+      maxRssBytes: z.number().nonnegative().optional(),
+      gpuUtilization: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
+});
+export type PodStatus = z.infer<typeof podStatus>;
+
+/** A phase change, kept in status so `strata get -o yaml` and the dashboard show the path taken. */
+export const phaseTransition = z.strictObject({
+  phase: workloadPhase,
+  at: z.string(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
+export type PhaseTransition = z.infer<typeof phaseTransition>;
+
+export const workloadStatus = z.strictObject({
+  phase: workloadPhase,
+  message: z.string().optional(),
+  /** Why it ended, for terminal phases: Completed, Error, DeadlineExceeded, Cancelled, NodeLost, CommandNotFound, … */
+  reason: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  /** Times it went back to its queue after a lost node or a preemption. */
+  requeues: count.optional(),
+  pods: z.array(podStatus).optional(),
+  /** The last 50 phase changes, oldest first. */
+  history: z.array(phaseTransition).optional(),
   /** Set by the admission controller when it admits the workload: the inputs and the placement. */
   admission: z
     .strictObject({
