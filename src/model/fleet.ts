@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kubeconfigProblem } from '../providers/kubernetes/kubeconfig-check.js';
 import { name } from './metadata.js';
 import { bytes, count, positiveCount } from './quantity-schema.js';
 
@@ -43,12 +44,43 @@ export const siteSpec = z.strictObject({
 });
 export type SiteSpec = z.infer<typeof siteSpec>;
 
-export const clusterSpec = z.strictObject({
-  site: name,
-  provider: z.enum(['local', 'agent', 'kubernetes', 'simulated', 'cloud']),
-  version: z.string().optional(),
-  description: z.string().optional(),
+/** How Strata reaches a Kubernetes cluster and what it puts on the Jobs it creates there. */
+export const kubernetesClusterSpec = z.strictObject({
+  /** An inline kubeconfig (YAML). */
+  kubeconfig: z.string().min(1),
+  /** The kubeconfig context to use; its current-context when absent. */
+  context: z.string().min(1).optional(),
+  namespace: name.default('default'),
+  /** Set as the Kueue LocalQueue and KAI queue labels of every Job, so a cluster's own queueing accounts for them. */
+  queueName: z.string().min(1).optional(),
+  /** The pods' scheduler, e.g. "kai-scheduler"; the cluster's default scheduler when absent. */
+  schedulerName: z.string().min(1).optional(),
+  /** The image the pods' commands run in: Workloads name a command, not an image. */
+  image: z.string().min(1).default('docker.io/library/busybox:1.37'),
 });
+export type KubernetesClusterSpec = z.infer<typeof kubernetesClusterSpec>;
+
+export const clusterSpec = z
+  .strictObject({
+    site: name,
+    provider: z.enum(['local', 'agent', 'kubernetes', 'simulated', 'cloud']),
+    version: z.string().optional(),
+    description: z.string().optional(),
+    kubernetes: kubernetesClusterSpec.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.provider !== 'kubernetes') {
+      if (spec.kubernetes !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['kubernetes'], message: 'is only for provider kubernetes' });
+      return;
+    }
+    // A Kubernetes cluster without a connection is declared only (the demo fleet's is simulated):
+    // Strata places on its nodes but runs no Jobs there.
+    if (spec.kubernetes === undefined) return;
+    const problem = kubeconfigProblem(spec.kubernetes.kubeconfig, spec.kubernetes.context);
+    if (problem !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['kubernetes', 'kubeconfig'], message: problem });
+  });
 export type ClusterSpec = z.infer<typeof clusterSpec>;
 
 export const migInstance = z.strictObject({
