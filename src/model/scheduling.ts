@@ -227,6 +227,8 @@ export const podStatus = z.strictObject({
   /** `status.admission.admittedAt` of the admission this pod ran under: reports of an older one are stale. */
   attempt: z.string(),
   restarts: count.default(0),
+  /** For ended pods: Completed, Error, DeadlineExceeded, CommandNotFound, Stopped, … */
+  reason: z.string().optional(),
   exitCode: z.number().int().optional(),
   signal: z.string().optional(),
   startedAt: z.string().optional(),
