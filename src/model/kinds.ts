@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { checkInstanceType, type InstanceTypeSpec, instanceTypeSpec, pricePerHour } from './cloud.js';
 import {
   clusterSpec,
   genericStatus,
@@ -190,6 +191,50 @@ export const KINDS: readonly KindDefinition[] = [
         name: 'MIG-Profile',
         value: (o) => (o.spec as { accelerator?: { migProfile?: string } }).accelerator?.migProfile ?? '-',
       },
+    ],
+  },
+  {
+    kind: 'InstanceType',
+    plural: 'instancetypes',
+    singular: 'instancetype',
+    shortNames: ['it'],
+    scope: 'cluster',
+    tenancy: 'none',
+    description:
+      'A cloud instance type burst nodes are rented as: accelerators, CPU, memory, region, jurisdiction, price per second.',
+    spec: instanceTypeSpec,
+    status: genericStatus,
+    check: (s) => checkInstanceType(s as InstanceTypeSpec),
+    columns: [
+      { name: 'Cloud', value: (o) => spec<InstanceTypeSpec>(o).cloud },
+      { name: 'Region', value: (o) => spec<InstanceTypeSpec>(o).region },
+      {
+        name: 'Jurisdiction',
+        value: (o) =>
+          `${spec<InstanceTypeSpec>(o).jurisdiction.regime}/${spec<InstanceTypeSpec>(o).jurisdiction.country}`,
+      },
+      {
+        name: 'Accelerators',
+        value: (o) => {
+          const a = spec<InstanceTypeSpec>(o).accelerator;
+          return `${a.count}x ${a.model}${a.migProfile ? ` (MIG ${a.migProfile})` : ''}`;
+        },
+      },
+      { name: 'CPU', value: (o) => spec<InstanceTypeSpec>(o).cpu.cores },
+      { name: 'Memory', value: (o) => String(spec<InstanceTypeSpec>(o).memory) },
+      {
+        name: 'On-Demand/h',
+        value: (o) =>
+          `${pricePerHour(spec<InstanceTypeSpec>(o), false).toFixed(2)} ${spec<InstanceTypeSpec>(o).currency}`,
+      },
+      {
+        name: 'Spot/h',
+        value: (o) =>
+          spec<InstanceTypeSpec>(o).pricePerSecond.spot === undefined
+            ? '-'
+            : `${pricePerHour(spec<InstanceTypeSpec>(o), true).toFixed(2)} ${spec<InstanceTypeSpec>(o).currency}`,
+      },
+      { name: 'Provisioning-s', wide: true, value: (o) => spec<InstanceTypeSpec>(o).provisioningSeconds },
     ],
   },
   {
