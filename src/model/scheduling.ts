@@ -81,6 +81,13 @@ export const queueSpec = z.strictObject({
     .strictObject({
       withinQueue: z.enum(['Never', 'LowerPriority']).default('LowerPriority'),
       reclaimWithinCohort: z.enum(['Never', 'Any', 'LowerPriority']).default('Any'),
+      /**
+       * Fair-share preemption across the cohort (src/scheduling/admission-fair-share-preemption.ts):
+       * LessThanFinalShare lets this queue's workloads evict borrowed work of no higher priority from
+       * queues whose weighted share stays strictly above this queue's afterwards. Absent = Never: it
+       * throws running work away, so a queue opts in (as in Kueue).
+       */
+      fairSharing: z.enum(['Never', 'LessThanFinalShare']).optional(),
     })
     .default({ withinQueue: 'LowerPriority', reclaimWithinCohort: 'Any' }),
   /** UTC windows (kept for manifests written before `schedule`); prefer `schedule`. */

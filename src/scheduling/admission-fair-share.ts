@@ -83,10 +83,11 @@ export class FairShare {
   }
 
   /**
-   * Weighted dominant share of a queue (lower = more deserving), counting half of `adding` (the
-   * candidate's demand; see the module comment for why half).
+   * Weighted dominant share of a queue (lower = more deserving), counting `part` of `adding`: half of
+   * the candidate's demand when ordering (see the module comment for why half), all of it (1) for the
+   * share with a workload admitted, minus all of it (−1) for the share without a booked one.
    */
-  share(queue: string, ledger: QuotaLedger, weight: number, adding?: Demand): number {
+  share(queue: string, ledger: QuotaLedger, weight: number, adding?: Demand, part = 0.5): number {
     const total = ledger.poolNominalOf(queue);
     const usage = ledger.usageOf(queue);
     const h = this.halfLifeSeconds > 0 ? this.#history.get(queue) : undefined;
@@ -96,11 +97,11 @@ export class FairShare {
       const i = h?.index.get(key);
       let u = (usage.get(key) ?? 0) + (i === undefined ? 0 : h!.values[i]!);
       if (cls !== undefined) {
-        if (resourceClass === cls) u += (adding!.amounts.get(dimension) ?? 0) / 2;
+        if (resourceClass === cls) u += (adding!.amounts.get(dimension) ?? 0) * part;
         else if (cls.includes('/') && key.startsWith(`${cls}/`))
-          u += (adding!.amounts.get(key.slice(cls.length + 1) as Dimension) ?? 0) / 2;
+          u += (adding!.amounts.get(key.slice(cls.length + 1) as Dimension) ?? 0) * part;
       }
-      dominant = Math.max(dominant, u / p);
+      dominant = Math.max(dominant, Math.max(0, u) / p);
     }
     return dominant / weight;
   }

@@ -48,7 +48,7 @@ export type PendingReason =
       readonly kind: 'preempted';
       /** The workload it was evicted for. */
       readonly by: string;
-      readonly mode: 'within-queue' | 'reclaim';
+      readonly mode: 'within-queue' | 'reclaim' | 'fair-share';
       readonly at: string;
     };
 
@@ -114,7 +114,9 @@ export function describeReason(r: PendingReason): string {
         `preempted at ${r.at} by ${r.by} (` +
         (r.mode === 'reclaim'
           ? 'its queue reclaimed quota this queue had borrowed'
-          : 'higher priority in its queue') +
+          : r.mode === 'fair-share'
+            ? "fair share: without it this queue still holds a larger weighted share than the preemptor's"
+            : 'higher priority in its queue') +
         '); requeued, waits for quota or capacity to free up'
       );
     case 'never-admissible':

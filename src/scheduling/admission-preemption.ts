@@ -5,7 +5,11 @@
  *   = LowerPriority);
  * - reclaim: workloads of other queues of the same cohort pool that borrow (use more than their
  *   nominal in the class), when the preemptor's queue stays within its own nominal with it
- *   (preemption.reclaimWithinCohort = Any, or LowerPriority for strictly lower priority only).
+ *   (preemption.reclaimWithinCohort = Any, or LowerPriority for strictly lower priority only);
+ * - fair-share: borrowed workloads of no higher priority from other queues of the cohort pool whose
+ *   weighted share stays strictly above the preemptor's queue's (preemption.fairSharing =
+ *   LessThanFinalShare; the rule is stated in admission-fair-share-preemption.ts). A victim that
+ *   reclaim may take is taken as reclaim.
  *
  * Victims: never a production-inference workload; a training workload only after it has run
  * MIN_TRAINING_RUNTIME_SECONDS; best-effort at any time; never one admitted in this same cycle.
@@ -20,9 +24,16 @@
  * (aging never counts: aged priority orders the queue but never preempts), or a lender reclaiming
  * from a borrower; after a reclaim the victim's queue can only come back by borrowing, which the
  * reclaimer's use of its own nominal now prevents, and a lower priority can never preempt a higher
- * one back. (2) A requeued victim never preempts its own preemptor. Tests replay the classic
- * ping-pong cases and count one preemption.
+ * one back; a fair-share victim's queue stays above its preemptor's share and at its nominal, so it
+ * can take nothing back by either rule (admission-fair-share-preemption.ts). (2) A requeued victim
+ * never preempts its own preemptor. Tests replay the classic ping-pong cases and count one preemption.
+ *
+ * Every preemption carries the inputs of its decision for the audit trail: both workloads' queues and
+ * priorities, both queues' weighted shares before the plan and after it (the preemptor admitted, all
+ * its victims gone), the mode and the rule with its figures.
  */
+import type { QueueSpec } from '../model/scheduling.js';
+import { fairShareAllows, fairSharingOn, queueShare } from './admission-fair-share-preemption.js';
 import type { PendingReason } from './admission-pending-reason.js';
 import type { AdmissionState, AdmittedWorkload, QueuedWorkload } from './admission-state.js';
 import { placeGang } from './gang-placement.js';
@@ -34,13 +45,30 @@ import type { PreparedPod } from './prepared-pod.js';
 /** Guaranteed runtime of a training workload before it may be preempted (30 minutes). */
 export const MIN_TRAINING_RUNTIME_SECONDS = 30 * 60;
 
-export type PreemptionMode = 'within-queue' | 'reclaim';
+export type PreemptionMode = 'within-queue' | 'reclaim' | 'fair-share';
 
+/** A queue's weighted dominant share (admission-fair-share.ts, whole demands) around one preemption plan. */
+export interface ShareChange {
+  /** Before the plan: the victims still admitted, the preemptor not. */
+  readonly before: number;
+  /** After it: the preemptor admitted, every victim of the plan gone. */
+  readonly after: number;
+}
+
+/** One eviction and the inputs of the decision (the audit trail records them). */
 export interface Preemption {
   readonly victim: string;
   readonly victimQueue: string;
+  /** Base priority (PriorityClass value). */
+  readonly victimPriority: number;
+  readonly victimShare: ShareChange;
   readonly preemptor: string;
+  readonly preemptorQueue: string;
+  readonly preemptorPriority: number;
+  readonly preemptorShare: ShareChange;
   readonly mode: PreemptionMode;
+  /** The rule that allowed it, with its figures. */
+  readonly rule: string;
   /** GPU-seconds of work the victim loses. */
   readonly wastedGpuSeconds: number;
 }
@@ -51,6 +79,8 @@ interface Candidate {
   readonly victim: AdmittedWorkload;
   readonly mode: PreemptionMode;
   readonly wasted: number;
+  /** For fair-share: its queue's share now (of equal waste, the queue furthest above goes first). */
+  readonly share: number;
 }
 
 interface Removed {
@@ -149,69 +179,72 @@ function poolQueues(state: AdmissionState, pool: string): readonly string[] {
 /**
  * Every admitted workload that `w` may preempt now, in the order they are tried. Only the queues and
  * priorities that can hold a victim are read: `w`'s own queue below its priority (within-queue), and
- * the other queues of its cohort pool that borrow in its resource class (reclaim; a queue that does
- * not borrow now cannot start to while victims are evicted, so its workloads would be skipped anyway).
+ * the other queues of its cohort pool that borrow in its resource class (reclaim and fair-share; a
+ * queue that does not borrow now cannot start to while victims are evicted, so its workloads would be
+ * skipped anyway).
  */
 function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Candidate[] {
-  const spec = state.config.queues.get(w.queue)!.preemption;
-  const withinQueue = spec.withinQueue === 'LowerPriority';
+  const spec = state.config.queues.get(w.queue)!;
+  const withinQueue = spec.preemption.withinQueue === 'LowerPriority';
   const cls = w.demand.resourceClass;
   const pool = state.ledger.poolOf(w.queue);
   const admitted = state.admitted;
   const index = admitted instanceof AdmittedIndex ? admitted : undefined;
-  const reclaimFrom: string[] = [];
+  const reclaim = spec.preemption.reclaimWithinCohort;
   // A workload without a resource class books no quota: no queue borrows in its class.
-  if (
-    cls !== undefined &&
-    spec.reclaimWithinCohort !== 'Never' &&
-    pool !== undefined &&
-    state.ledger.withinNominalAfter(w.queue, w.demand)
-  ) {
-    for (const q of poolQueues(state, pool)) {
+  const cohortWide = cls !== undefined && pool !== undefined;
+  const reclaimOn = cohortWide && reclaim !== 'Never' && state.ledger.withinNominalAfter(w.queue, w.demand);
+  const fairOn = cohortWide && fairSharingOn(spec);
+  /** Borrowing queues of the pool, with their share when fair share may take from them. */
+  const borrowers = new Map<string, number>();
+  if (reclaimOn || fairOn) {
+    for (const q of poolQueues(state, pool!)) {
       // A queue with nothing admitted holds no victim; the ledger is asked once per queue.
       if (q === w.queue || (index && !index.ofQueue(q))) continue;
-      if (state.ledger.borrowing(q, cls)) reclaimFrom.push(q);
+      if (state.ledger.borrowing(q, cls)) borrowers.set(q, fairOn ? queueShare(state, q) : 0);
     }
   }
-  if (!withinQueue && reclaimFrom.length === 0) return [];
-  const reclaimAny = spec.reclaimWithinCohort === 'Any';
+  if (!withinQueue && borrowers.size === 0) return [];
+  const reclaimAny = reclaimOn && reclaim === 'Any';
+  /** The mode by which `v` may be taken, if any (the first that allows it). */
+  const modeOf = (v: AdmittedWorkload): PreemptionMode | undefined => {
+    if (v.queue === w.queue) return withinQueue && v.priority < w.priority ? 'within-queue' : undefined;
+    if (v.demand.resourceClass !== cls || !borrowers.has(v.queue)) return undefined;
+    if (reclaimOn && (reclaimAny || v.priority < w.priority)) return 'reclaim';
+    return fairOn && v.priority <= w.priority ? 'fair-share' : undefined;
+  };
   const out: Candidate[] = [];
-  const consider = (v: AdmittedWorkload, mode: PreemptionMode) => {
+  const consider = (v: AdmittedWorkload) => {
     if (v.admittedMs >= nowMs || v.key === w.preempted?.by || !preemptible(v, nowMs)) return;
-    out.push({ victim: v, mode, wasted: (v.demand.gpus * (nowMs - v.admittedMs)) / 1000 });
+    const mode = modeOf(v);
+    if (mode === undefined) return;
+    out.push({
+      victim: v,
+      mode,
+      wasted: (v.demand.gpus * (nowMs - v.admittedMs)) / 1000,
+      share: mode === 'fair-share' ? borrowers.get(v.queue)! : 0,
+    });
   };
   if (index) {
-    const take = (queue: string, mode: PreemptionMode, lowerOnly: boolean) => {
+    const take = (queue: string, may: (priority: number) => boolean) => {
       const byPriority = index.ofQueue(queue);
       if (!byPriority) return;
       for (const [priority, bucket] of byPriority) {
-        if (lowerOnly && !(priority < w.priority)) continue;
-        for (const v of bucket.values()) {
-          if (mode === 'reclaim' && v.demand.resourceClass !== cls) continue;
-          consider(v, mode);
-        }
+        if (!may(priority)) continue;
+        for (const v of bucket.values()) consider(v);
       }
     };
-    if (withinQueue) take(w.queue, 'within-queue', true);
-    for (const q of reclaimFrom) take(q, 'reclaim', !reclaimAny);
+    if (withinQueue) take(w.queue, (p) => p < w.priority);
+    const may = (p: number) => reclaimAny || p < w.priority || (fairOn && p === w.priority);
+    for (const q of borrowers.keys()) take(q, may);
   } else {
-    const reclaimSet = new Set(reclaimFrom);
-    for (const v of admitted.values()) {
-      if (v.queue === w.queue) {
-        if (withinQueue && v.priority < w.priority) consider(v, 'within-queue');
-      } else if (
-        reclaimSet.has(v.queue) &&
-        v.demand.resourceClass === cls &&
-        (reclaimAny || v.priority < w.priority)
-      ) {
-        consider(v, 'reclaim');
-      }
-    }
+    for (const v of admitted.values()) consider(v);
   }
   return out.sort(
     (a, b) =>
       a.wasted - b.wasted ||
       a.victim.priority - b.victim.priority ||
+      b.share - a.share ||
       b.victim.admittedMs - a.victim.admittedMs ||
       b.victim.seq - a.victim.seq,
   );
@@ -238,6 +271,7 @@ export function preemptFor(
   for (const c of list) {
     // A borrower stops being a reclaim victim once earlier victims brought its queue to its nominal.
     if (c.mode === 'reclaim' && !ledger.borrowing(c.victim.queue, c.victim.demand.resourceClass)) continue;
+    if (c.mode === 'fair-share' && !fairShareAllows(state, w, c.victim)) continue;
     removed.push({ candidate: c, allocations: evict(state, c.victim) });
     if (ledger.check(w.queue, w.demand)) continue;
     prepared ??= w.gang.pods.map((p) => engine.prepare(p));
@@ -267,21 +301,100 @@ export function preemptFor(
       needed.push(r);
     }
   }
-  const preemptions: Preemption[] = [];
+  if (!fairShareHolds(state, w, needed)) {
+    // Putting back a victim of w's own queue raised its share past a fair-share victim's queue.
+    for (const p of placement.pods) engine.release(p.pod);
+    for (let i = needed.length - 1; i >= 0; i--) reinstate(state, needed[i]!);
+    return undefined;
+  }
+  const preemptions = explain(state, w, needed);
   for (const r of needed) {
     const v = r.candidate.victim;
     state.admitted.delete(v.key);
     const { admittedMs: _a, pods: _p, nodes: _n, allocations: _l, ...queued } = v;
     state.pending.set(v.key, { ...queued, preempted: { atMs: nowMs, by: w.key } });
-    preemptions.push({
-      victim: v.key,
-      victimQueue: v.queue,
-      preemptor: w.key,
-      mode: r.candidate.mode,
-      wastedGpuSeconds: r.candidate.wasted,
-    });
   }
   return { placement, preemptions };
+}
+
+/**
+ * Rule 4 of fair-share preemption on the final plan: `w` admitted, every needed victim gone. (Rule 2
+ * needs no second look: putting victims back only raised their queues' usage.)
+ */
+function fairShareHolds(state: AdmissionState, w: QueuedWorkload, needed: readonly Removed[]): boolean {
+  let mine: number | undefined;
+  for (const r of needed) {
+    if (r.candidate.mode !== 'fair-share') continue;
+    mine ??= queueShare(state, w.queue, w.demand, 1);
+    if (!(mine < queueShare(state, r.candidate.victim.queue))) return false;
+  }
+  return true;
+}
+
+/**
+ * The preemptions with the inputs of each decision. Called with the victims gone and `w` not booked:
+ * the shares after are read as they stand (with `w` counted), the shares before with the victims
+ * booked back for the moment.
+ */
+function explain(state: AdmissionState, w: QueuedWorkload, needed: readonly Removed[]): Preemption[] {
+  const after = new Map<string, number>([[w.queue, queueShare(state, w.queue, w.demand, 1)]]);
+  for (const r of needed) {
+    const q = r.candidate.victim.queue;
+    if (!after.has(q)) after.set(q, queueShare(state, q));
+  }
+  for (const r of needed)
+    state.ledger.book(r.candidate.victim.key, r.candidate.victim.queue, r.candidate.victim.demand);
+  const before = new Map<string, number>();
+  for (const q of after.keys()) before.set(q, queueShare(state, q));
+  for (const r of needed) state.ledger.unbook(r.candidate.victim.key);
+  const shareOf = (q: string): ShareChange => ({ before: before.get(q)!, after: after.get(q)! });
+  const spec = state.config.queues.get(w.queue)!.preemption;
+  return needed.map(({ candidate: c }) => {
+    const v = c.victim;
+    const preemptorShare = shareOf(w.queue);
+    const victimShare = shareOf(v.queue);
+    return {
+      victim: v.key,
+      victimQueue: v.queue,
+      victimPriority: v.priority,
+      victimShare,
+      preemptor: w.key,
+      preemptorQueue: w.queue,
+      preemptorPriority: w.priority,
+      preemptorShare,
+      mode: c.mode,
+      rule: ruleOf(c.mode, w, v, spec, preemptorShare, victimShare),
+      wastedGpuSeconds: c.wasted,
+    };
+  });
+}
+
+const figure = (x: number) => String(Number(x.toPrecision(4)));
+
+function ruleOf(
+  mode: PreemptionMode,
+  w: QueuedWorkload,
+  v: AdmittedWorkload,
+  spec: QueueSpec['preemption'],
+  mine: ShareChange,
+  theirs: ShareChange,
+): string {
+  switch (mode) {
+    case 'within-queue':
+      return `withinQueue LowerPriority: priority ${w.priority} > ${v.priority} in queue ${w.queue}`;
+    case 'reclaim':
+      return (
+        `reclaimWithinCohort ${spec.reclaimWithinCohort}: queue ${w.queue} stays within its nominal with ` +
+        `${w.key}, queue ${v.queue} borrows` +
+        (spec.reclaimWithinCohort === 'LowerPriority' ? `; priority ${w.priority} > ${v.priority}` : '')
+      );
+    case 'fair-share':
+      return (
+        `fairSharing LessThanFinalShare: share of queue ${w.queue} with ${w.key} ${figure(mine.after)} < ` +
+        `share of queue ${v.queue} without its victims ${figure(theirs.after)}; ` +
+        `priority ${w.priority} ≥ ${v.priority}; queue ${v.queue} keeps its nominal`
+      );
+  }
 }
 
 /**

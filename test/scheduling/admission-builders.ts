@@ -38,6 +38,7 @@ export interface QueueOptions {
   timeWindows?: QueueSpec['timeWindows'];
   reclaim?: QueueSpec['preemption']['reclaimWithinCohort'];
   withinQueue?: QueueSpec['preemption']['withinQueue'];
+  fairSharing?: QueueSpec['preemption']['fairSharing'];
 }
 
 export function queue(o: QueueOptions = {}): QueueSpec {
@@ -54,7 +55,11 @@ export function queue(o: QueueOptions = {}): QueueSpec {
       },
     ],
     timeWindows: o.timeWindows ?? [],
-    preemption: { withinQueue: o.withinQueue ?? 'LowerPriority', reclaimWithinCohort: o.reclaim ?? 'Any' },
+    preemption: {
+      withinQueue: o.withinQueue ?? 'LowerPriority',
+      reclaimWithinCohort: o.reclaim ?? 'Any',
+      ...(o.fairSharing ? { fairSharing: o.fairSharing } : {}),
+    },
   });
 }
 

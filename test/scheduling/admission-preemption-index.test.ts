@@ -78,6 +78,7 @@ describe('preemption through the index decides exactly as a scan of every admitt
         a: queue({ gpus: 8, cohort: 'c', reclaim: 'Any' }),
         b: queue({ gpus: 8, cohort: 'c', reclaim: 'LowerPriority' }),
         c: queue({ gpus: 4, cohort: 'c', reclaim: 'Any', withinQueue: 'Never' }),
+        d: queue({ gpus: 2, cohort: 'c', reclaim: 'Never', fairSharing: 'LessThanFinalShare', weight: 3 }),
         solo: queue({ gpus: 8 }),
       },
       cohorts: { c: cohort() },
@@ -91,7 +92,7 @@ describe('preemption through the index decides exactly as a scan of every admitt
       const t = cycle * 700;
       const batch = Array.from({ length: 1 + Math.floor(next() * 5) }, () =>
         workload(`w${n++}`, {
-          queue: pick(['a', 'a', 'b', 'b', 'c', 'solo']),
+          queue: pick(['a', 'a', 'b', 'b', 'c', 'd', 'd', 'solo']),
           gpus: pick([1, 2, 4, 8]),
           priorityClass: pick(['low', 'mid', 'high']),
           slo: pick(['best-effort', 'best-effort', 'training', 'production-inference'] as const),
@@ -105,13 +106,13 @@ describe('preemption through the index decides exactly as a scan of every admitt
     return decisions as ReturnType<typeof admitCycle>[];
   }
 
-  it('on random cohorts, both reclaim and within-queue preemptions included', () => {
+  it('on random cohorts, within-queue, reclaim and fair-share preemptions included', () => {
     const modes = new Set<string>();
     for (let seed = 1; seed <= 12; seed++) {
       const viaIndex = run(seed, true);
       expect(viaIndex).toEqual(run(seed, false));
       for (const d of viaIndex) for (const p of d.preempted) modes.add(p.mode);
     }
-    expect([...modes].sort()).toEqual(['reclaim', 'within-queue']);
+    expect([...modes].sort()).toEqual(['fair-share', 'reclaim', 'within-queue']);
   });
 });
