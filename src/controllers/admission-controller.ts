@@ -320,6 +320,8 @@ class AdmissionShell {
         cohorts: byName<CohortSpec>(world.Cohort),
         priorityClasses: byName<PriorityClassSpec>(world.PriorityClass),
         resourceClasses: byName<ResourceClassSpec>(world.ResourceClass),
+        // Schedules are read in each site's local time and against its tariff.
+        sites: byName<SiteSpec>(world.Site),
       },
       new PlacementEngine(snapshot),
       this.options.admission ?? {},

@@ -6,7 +6,10 @@
  * Phases:
  * 1. decay: fold usage since the last event into the fair-share history.
  * 2. queue: per queue, pending workloads ordered by aged priority (desc), creation, submission.
- *    A queue outside its time windows keeps all its workloads (reason time-window).
+ *    A queue outside its legacy UTC `timeWindows` keeps all its workloads (reason time-window).
+ *    Admission schedules (queue's and workload's) are read per site (admission-schedule.ts): a
+ *    workload whose schedules close every site waits (time-window or tariff); otherwise its gang
+ *    carries the closed sites and placement's `time-window` filter keeps it off them.
  * 3. admit: repeatedly take the best head over all queues — base priority (desc), then the queue's
  *    weighted dominant share as if the head were admitted (asc), then creation — and try it:
  *    backoff → quota (borrowing included) → gang placement (placeGang: all pods or none); a quota
@@ -25,6 +28,7 @@ import type { Admission, CycleDecisions } from './admission-decision.js';
 import { effectiveWeight } from './admission-fair-share.js';
 import { type PendingReason, type PendingWorkload, pendingMessage } from './admission-pending-reason.js';
 import { type Preemption, preemptFor } from './admission-preemption.js';
+import { CycleSchedules, gatedGang } from './admission-schedule.js';
 import type { AdmissionState, QueuedWorkload } from './admission-state.js';
 import { windowStatus } from './admission-time-windows.js';
 import { placeGang } from './gang-placement.js';
@@ -80,6 +84,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   const nowMs = now.getTime();
   const { config, ledger, fairShare, backoff, engine } = state;
   fairShare.decayTo(nowMs, ledger, config.queues.keys());
+  const schedules = new CycleSchedules(engine.snapshot, config.sites, config.defaultTimeZone, now);
 
   // Phase 2: per-queue order.
   const byQueue = new Map<string, Ranked[]>();
@@ -220,6 +225,12 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     at: number,
     out: Admission[],
   ): PendingReason | undefined {
+    // Outside its schedule everywhere: waiting for the clock is not a failure (no backoff).
+    const schedule = schedules.of(w.queue, config.queues.get(w.queue)?.schedule, w.workload.spec.schedule);
+    if (schedule.verdict.open === 'nowhere') return schedule.verdict.reason;
+    const gated: QueuedWorkload =
+      schedule.verdict.open === 'some' ? { ...w, gang: gatedGang(w.gang, schedule.verdict.gate) } : w;
+    const shape = schedule.key === '' ? shapeOf(w.gang) : `${shapeOf(w.gang)}\u0000${schedule.key}`;
     const waiting = backoff.blocking(w.key, at);
     if (waiting) {
       return backoffReason(waiting);
@@ -227,14 +238,14 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     const short = ledger.check(w.queue, w.demand);
     let decision: GangDecision | undefined;
     if (short) {
-      const plan = preemptFor(s, w, at);
+      const plan = preemptFor(s, gated, at);
       if (!plan) return short;
       decision = plan.placement;
       record(plan.preemptions);
     } else {
-      const known = failedShapes.get(shapeOf(w.gang));
+      const known = failedShapes.get(shape);
       if (known) {
-        const plan = known.reason.verdict === 'not-now' ? preemptFor(s, w, at) : undefined;
+        const plan = known.reason.verdict === 'not-now' ? preemptFor(s, gated, at) : undefined;
         if (!plan) {
           const reason = renamed(known.reason, known.gang, w.gang);
           backoff.fail(w.key, at, reason);
@@ -243,9 +254,9 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
         decision = plan.placement;
         record(plan.preemptions);
       } else {
-        decision = placeGang(engine, w.gang);
+        decision = placeGang(engine, gated.gang);
         if (decision.outcome === 'unschedulable' && decision.verdict === 'not-now') {
-          const plan = preemptFor(s, w, at);
+          const plan = preemptFor(s, gated, at);
           if (plan) {
             decision = plan.placement;
             record(plan.preemptions);
@@ -270,7 +281,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
         detail: decision.message,
       };
       backoff.fail(w.key, at, reason);
-      failedShapes.set(shapeOf(w.gang), { gang: w.gang, reason });
+      failedShapes.set(shape, { gang: w.gang, reason });
       return reason;
     }
     ledger.book(w.key, w.queue, w.demand);

@@ -31,9 +31,26 @@ export type PendingReason =
   | {
       readonly kind: 'time-window';
       readonly queue: string;
+      /** The zone the windows are read in ("site-local": each site's own). */
       readonly timeZone: string;
-      /** When the queue's next window opens; absent when none ever does. */
+      /** Whose schedule closes every site; absent for a queue's legacy UTC `timeWindows`. */
+      readonly scope?: ScheduleScope;
+      /** When the next window opens; absent when none ever does. */
       readonly nextOpening?: string;
+      /** The site that opens first (schedules only). */
+      readonly site?: string;
+    }
+  | {
+      /** Every site inside the windows prices electricity above the schedule's cap right now. */
+      readonly kind: 'tariff';
+      readonly queue: string;
+      readonly scope: ScheduleScope;
+      readonly maxPerKWh: number;
+      /** The cheapest price now among those sites, in its tariff's currency. */
+      readonly cheapest?: { readonly site: string; readonly pricePerKWh: number; readonly currency: string };
+      /** When a site first opens again (its price at most the cap, inside the windows). */
+      readonly nextOpening?: string;
+      readonly site?: string;
     }
   | {
       readonly kind: 'backoff';
@@ -53,6 +70,16 @@ export type PendingReason =
     };
 
 export type PendingReasonKind = PendingReason['kind'];
+
+/** Whose admission schedule: the queue's, the workload's own, or both (they intersect). */
+export type ScheduleScope = 'queue' | 'workload' | 'queue and workload';
+
+const scheduleOf = (scope: ScheduleScope, queue: string) =>
+  scope === 'queue'
+    ? `queue ${queue}'s schedule`
+    : scope === 'workload'
+      ? 'the workload’s schedule'
+      : `the schedules of queue ${queue} and of the workload`;
 
 export interface PendingWorkload {
   readonly workload: string;
@@ -98,9 +125,25 @@ export function describeReason(r: PendingReason): string {
         : `no node can host pod ${r.failedPod} now (${top}); waits for capacity to free up`;
     }
     case 'time-window':
+      if (r.scope === undefined)
+        return r.nextOpening
+          ? `queue ${r.queue} admits only inside its time windows; next opens ${r.nextOpening} (${r.timeZone})`
+          : `queue ${r.queue} has no time window that ever opens`;
       return r.nextOpening
-        ? `queue ${r.queue} admits only inside its time windows; next opens ${r.nextOpening} (${r.timeZone})`
-        : `queue ${r.queue} has no time window that ever opens`;
+        ? `no site is inside the time windows of ${scheduleOf(r.scope, r.queue)} now; ` +
+            `next opens ${r.nextOpening}${r.site ? ` at site ${r.site}` : ''} (${r.timeZone})`
+        : `no site is ever inside the time windows of ${scheduleOf(r.scope, r.queue)}`;
+    case 'tariff': {
+      const cheapest = r.cheapest
+        ? ` (cheapest now: ${r.cheapest.pricePerKWh} ${r.cheapest.currency}/kWh at site ${r.cheapest.site})`
+        : '';
+      return (
+        `every site open to ${scheduleOf(r.scope, r.queue)} prices electricity above its cap of ${r.maxPerKWh}/kWh now${cheapest}; ` +
+        (r.nextOpening
+          ? `next opens ${r.nextOpening}${r.site ? ` at site ${r.site}` : ''}`
+          : 'no site’s price ever falls to the cap inside the windows')
+      );
+    }
     case 'backoff':
       return (
         `did not fit ${plural(r.failures, 'time', 'times')}` +

@@ -21,6 +21,7 @@ import type { PendingReason } from './admission-pending-reason.js';
 import { describeReason } from './admission-pending-reason.js';
 import { AdmittedIndex } from './admission-preemption.js';
 import { QuotaLedger } from './admission-quota-ledger.js';
+import type { SiteClock } from './admission-schedule.js';
 import type { Allocation, PlacementEngine } from './placement-engine.js';
 import { type GangRequest, gangOfWorkload, type PodRequest } from './placement-request.js';
 
@@ -29,10 +30,15 @@ export interface AdmissionConfig {
   readonly cohorts?: ReadonlyMap<string, CohortSpec>;
   readonly priorityClasses?: ReadonlyMap<string, PriorityClassSpec>;
   readonly resourceClasses?: ReadonlyMap<string, ResourceClassSpec>;
-  /** IANA zone of each queue's time windows (its site's `timeZone`); others use `defaultTimeZone`. */
+  /** IANA zone of each queue's legacy `timeWindows`; others use `defaultTimeZone`. */
   readonly timeZones?: ReadonlyMap<string, string>;
   /** Default "UTC". */
   readonly defaultTimeZone?: string;
+  /**
+   * Each site's zone and tariff, by site name: admission schedules are read per site. A site not
+   * listed is read in `defaultTimeZone` and never passes a tariff cap.
+   */
+  readonly sites?: ReadonlyMap<string, SiteClock>;
 }
 
 export interface AdmissionOptions {
@@ -99,6 +105,7 @@ export function createAdmissionState(
     resourceClasses: config.resourceClasses ?? new Map(),
     timeZones: config.timeZones,
     defaultTimeZone: config.defaultTimeZone ?? 'UTC',
+    sites: config.sites ?? new Map(),
   };
   return {
     config: full,

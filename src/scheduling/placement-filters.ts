@@ -13,6 +13,7 @@
 import type { FleetSnapshot } from './fleet-snapshot.js';
 import { chooseGpus, GpuChoice } from './gpu-choice.js';
 import { DYNAMIC_CODE, type FilterName } from './placement-reasons.js';
+import type { SiteClosure, SiteGate } from './placement-request.js';
 import type { PreparedPod } from './prepared-pod.js';
 
 /** Per-decision scratch shared by the filters and scorers of one cycle. */
@@ -23,6 +24,13 @@ export class CycleState {
   readonly choice = new GpuChoice();
   /** Node the choice was made for (-1 = none for this node yet). */
   choiceNode = -1;
+  /**
+   * The pod's site gate as a DYNAMIC_CODE per snapshot site index (the last entry: nodes without a
+   * site); null = every site open.
+   */
+  sites: Uint8Array | null = null;
+  /** Gates are per admission cycle and shared by a schedule's workloads: translated once each. */
+  readonly #gates = new WeakMap<SiteGate, Uint8Array>();
 
   constructor(readonly snapshot: FleetSnapshot) {}
 
@@ -30,8 +38,27 @@ export class CycleState {
     this.pod = pod;
     this.restrict = restrict;
     this.choiceNode = -1;
+    const gate = pod.request.siteGate;
+    this.sites = gate === undefined ? null : this.#codes(gate);
+  }
+
+  #codes(gate: SiteGate): Uint8Array {
+    let codes = this.#gates.get(gate);
+    if (!codes) {
+      const names = this.snapshot.siteNames;
+      codes = new Uint8Array(names.length + 1);
+      names.forEach((name, site) => {
+        codes![site] = closureCode(gate.closed.get(name));
+      });
+      codes[names.length] = closureCode(gate.siteless);
+      this.#gates.set(gate, codes);
+    }
+    return codes;
   }
 }
+
+const closureCode = (c: SiteClosure | undefined) =>
+  c === 'time-window' ? DYNAMIC_CODE.timeWindow : c === 'tariff' ? DYNAMIC_CODE.tariff : 0;
 
 export interface FilterPlugin {
   readonly name: FilterName;
@@ -103,6 +130,21 @@ export const powerHeadroomFilter: FilterPlugin = {
 };
 
 /**
+ * Admission schedules (issue 5 item 6): a node of a site that is outside the pod's time windows or
+ * over its tariff cap right now. Time-dependent, so a dynamic filter and never part of the static
+ * eligibility cached per signature.
+ */
+export const timeWindowFilter: FilterPlugin = {
+  name: 'time-window',
+  filter(c, i) {
+    const codes = c.sites;
+    if (codes === null) return 0;
+    const site = c.snapshot.nodeSite[i]!;
+    return codes[site < 0 ? codes.length - 1 : site]!;
+  },
+};
+
+/**
  * The per-GPU choice (topology, MIG geometry, per-GPU eligibility). Runs only when the pod needs it
  * or the node has GPUs the pod may not use; otherwise the aggregates already decided.
  */
@@ -126,6 +168,7 @@ export const gpuTopologyFilter: FilterPlugin = {
 export const DEFAULT_FILTERS: readonly FilterPlugin[] = [
   nodeConditionFilter,
   gangDomainFilter,
+  timeWindowFilter,
   tenantIsolationFilter,
   resourceFitFilter,
   powerHeadroomFilter,

@@ -22,6 +22,7 @@ export const FILTER_NAMES = [
   'resource-fit',
   'gpu-topology',
   'power-headroom',
+  'time-window',
 ] as const;
 export type FilterName = (typeof FILTER_NAMES)[number];
 
@@ -48,6 +49,8 @@ export const REJECTION_MESSAGES = {
   'no-nvlink-domain': 'no single NVLink domain has enough free eligible GPUs',
   'no-numa-node': 'no single NUMA node has the GPUs, the CPU and a NIC the pod needs',
   'site-power-budget': 'pod’s added draw would exceed the site’s power budget',
+  'outside-time-window': 'node’s site is outside the workload’s time windows now (site-local time)',
+  'over-tariff-cap': 'node’s site electricity price is above the workload’s tariff cap now',
 } as const;
 export type RejectionReason = keyof typeof REJECTION_MESSAGES;
 
@@ -91,6 +94,8 @@ export const DYNAMIC_REASONS: readonly (readonly [FilterName, RejectionReason])[
   ['gpu-topology', 'no-nvlink-domain'],
   ['gpu-topology', 'no-numa-node'],
   ['power-headroom', 'site-power-budget'],
+  ['time-window', 'outside-time-window'],
+  ['time-window', 'over-tariff-cap'],
 ];
 export const DYNAMIC_CODE = {
   notReady: 1,
@@ -105,6 +110,8 @@ export const DYNAMIC_CODE = {
   nvlink: 10,
   numa: 11,
   power: 12,
+  timeWindow: 13,
+  tariff: 14,
 } as const;
 
 /**
@@ -112,9 +119,16 @@ export const DYNAMIC_CODE = {
  * "events to register"): queues requeue an unschedulable pod only when one of them happens.
  * capacity-freed: a pod released on the fleet; node-changed: a Node's labels, taints, readiness or
  * cordon changed; tenancy-changed: a Tenant's or Project's isolation or jurisdictions changed;
- * fleet-changed: nodes, sites or hardware added or changed (a snapshot rebuild).
+ * fleet-changed: nodes, sites or hardware added or changed (a snapshot rebuild); time-passed: the
+ * clock reached a time window's opening or a cheaper tariff period.
  */
-export const REQUEUE_EVENTS = ['capacity-freed', 'node-changed', 'tenancy-changed', 'fleet-changed'] as const;
+export const REQUEUE_EVENTS = [
+  'capacity-freed',
+  'node-changed',
+  'tenancy-changed',
+  'fleet-changed',
+  'time-passed',
+] as const;
 export type RequeueEvent = (typeof REQUEUE_EVENTS)[number];
 
 export const REQUEUE_ON: Readonly<Record<RejectionReason, readonly RequeueEvent[]>> = {
@@ -139,4 +153,6 @@ export const REQUEUE_ON: Readonly<Record<RejectionReason, readonly RequeueEvent[
   'no-nvlink-domain': ['capacity-freed'],
   'no-numa-node': ['capacity-freed'],
   'site-power-budget': ['capacity-freed'],
+  'outside-time-window': ['time-passed'],
+  'over-tariff-cap': ['time-passed', 'fleet-changed'],
 };

@@ -40,6 +40,24 @@ export interface PodRequest {
   readonly residency?: readonly string[];
   readonly tolerations?: readonly Toleration[];
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Sites the pod may start on now (admission schedules); absent = every site. */
+  readonly siteGate?: SiteGate;
+}
+
+export type SiteClosure = 'time-window' | 'tariff';
+
+/**
+ * Which sites are closed to a pod right now, and why: outside its admission schedule's time windows
+ * (read in each site's local time) or over its tariff cap (issue 5 item 6). Admission computes it
+ * per cycle from the injected clock, once per distinct schedule. It is deliberately not part of the
+ * constraint signature: it changes with time, so the `time-window` filter reads it per decision
+ * instead of the static eligibility cached per signature.
+ */
+export interface SiteGate {
+  /** Closed sites by name; a site not listed is open. */
+  readonly closed: ReadonlyMap<string, SiteClosure>;
+  /** Nodes without a known site: closed when set. */
+  readonly siteless?: SiteClosure;
 }
 
 export interface GangRequest {
