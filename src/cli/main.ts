@@ -2,9 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { ApiClientError, UnreachableError } from './client.js';
 import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCancel } from './commands/cancel.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerExplain } from './commands/explain.js';
 import { registerGet } from './commands/get.js';
+import { registerLogs } from './commands/logs.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
@@ -32,6 +34,8 @@ registerAudit(program);
 registerToken(program);
 registerCatalog(program);
 registerSimulate(program);
+registerLogs(program);
+registerCancel(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -170,6 +170,7 @@ class AdmissionShell {
 
     // Bookings that exist first, then new work, so a new workload never takes a running one's GPUs.
     const fresh: ApiObject<WorkloadSpec>[] = [];
+    const cancels: (() => Promise<unknown>)[] = [];
     for (const [key, w] of workloads) {
       const phase = statusOf(w)?.phase;
       const tracked = this.#tracked.get(key);
@@ -178,6 +179,20 @@ class AdmissionShell {
           if (!finish(state, key, now)) withdraw(state, key);
           this.#tracked.set(key, { generation: w.metadata.generation, done: true });
         }
+        continue;
+      }
+      // Cancelled before it ever held a booking: nothing runs it, so it ends here. (A workload that
+      // holds one is ended by the runner of its pods, once they have stopped.)
+      if (
+        (w.spec as WorkloadSpec).cancelled === true &&
+        !(phase !== undefined && HOLDING_PHASES.has(phase))
+      ) {
+        if (!tracked?.done) {
+          if (!finish(state, key, now)) withdraw(state, key);
+          this.#tracked.set(key, { generation: w.metadata.generation, done: true });
+          this.#lastReason.delete(key);
+        }
+        cancels.push(() => this.#writeStatus(w, cancelledStatus(w, now), 'update-status'));
         continue;
       }
       if (tracked?.done || tracked?.generation === w.metadata.generation) continue;
@@ -264,7 +279,7 @@ class AdmissionShell {
       writes.push(() => this.#writeStatus(w, pendingStatus(w, pending, now), 'update-status'));
     }
     try {
-      for (const write of [...evictions, ...writes]) await write();
+      for (const write of [...evictions, ...writes, ...cancels]) await write();
     } catch (error) {
       // Decisions booked in memory but not stored must not linger: rebuild from the store next round.
       this.#state = undefined;
@@ -489,6 +504,24 @@ function pendingStatus(
     },
     now.toISOString(),
     preempted ? 'Preempted' : code,
+  );
+}
+
+/** Cancelled while waiting in its queue. */
+function cancelledStatus(w: ApiObject, now: Date): WorkloadStatus {
+  const at = now.toISOString();
+  const message = 'cancelled before it was admitted';
+  return withTransition(
+    statusOf(w),
+    {
+      phase: 'Cancelled',
+      reason: 'Cancelled',
+      message,
+      finishedAt: at,
+      conditions: [...otherConditions(w), condition(w, 'False', 'Cancelled', message, at)],
+    },
+    at,
+    'Cancelled',
   );
 }
 

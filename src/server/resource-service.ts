@@ -291,6 +291,15 @@ export class ResourceService {
         },
       ]);
     }
+    if (
+      def.kind === 'Workload' &&
+      (existing.spec as WorkloadSpec).cancelled === true &&
+      (input.spec as WorkloadSpec).cancelled !== true
+    ) {
+      throw ApiError.invalid(`${def.kind} ${input.metadata.name}`, [
+        { field: 'spec.cancelled', message: 'a cancelled workload cannot be un-cancelled; submit a new one' },
+      ]);
+    }
     await this.#checkEscalation(ctx, def, input);
     const lenders = await this.#lendersFor(def, input);
     return this.#write(ctx, 'update', def, async (tx) => {

@@ -29,7 +29,7 @@ export interface TestPlane extends ControlPlane {
  * has its own tests, and the e2e tests run it inside `strata up`).
  */
 export async function startTestPlane(
-  options: { demo?: boolean; tls?: boolean; admission?: boolean } = {},
+  options: { demo?: boolean; tls?: boolean; admission?: boolean; localNode?: boolean } = {},
 ): Promise<TestPlane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-test-'));
   const plane = await startControlPlane({
@@ -39,6 +39,8 @@ export async function startTestPlane(
     demo: options.demo ?? false,
     tls: options.tls ?? false,
     admission: options.admission ?? false,
+    // The local node and its default queue would change every count of nodes and queues.
+    localNode: options.localNode ?? false,
   });
   const adminToken = plane.bootstrap.adminToken;
   return {

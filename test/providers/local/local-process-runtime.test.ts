@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PodLaunch, PodReport } from '../../../src/providers/pod-launch.js';
 import { LocalProcessRuntime } from '../../../src/providers/local/local-process-runtime.js';
 import { PodLogStore } from '../../../src/providers/local/pod-log-store.js';
+import type { PodLaunch, PodReport } from '../../../src/providers/pod-launch.js';
 import { systemClock } from '../../../src/runtime/clock.js';
 
 let dir: string;
