@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { admissionController } from '../controllers/admission-controller.js';
 import { CONTROLLERS_LEASE, ControllerManager } from '../controllers/controller.js';
 import { nodeLifecycleController } from '../controllers/node-lifecycle.js';
+import { localProviderController } from '../providers/local/local-provider.js';
+import { PodLogStore } from '../providers/local/pod-log-store.js';
 import { sortForApply } from '../model/manifests.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
@@ -17,6 +19,8 @@ import type { Store } from '../store/store.js';
 import { type AppContext, buildApp } from './app.js';
 import { type BootstrapResult, bootstrap, systemContext } from './bootstrap.js';
 import { kubeconfigYaml } from './kubeconfig.js';
+import { LOCAL_NODE, localNodeSpec, registerLocalFleet } from './local-node.js';
+import { registerLogRoutes } from './routes/log-routes.js';
 import { ensureTls } from './tls.js';
 
 /** Failover takes at most the TTL plus a third of it (the retry interval): under the 10 s goal. */
@@ -47,6 +51,11 @@ export interface ControlPlaneOptions {
   readonly leaseTtlMs?: number;
   /** Run the admission controller (default true); API tests that count writes turn it off. */
   readonly admission?: boolean;
+  /**
+   * Register this machine as the `local` node (with a `default` tenant, project and queue) and run
+   * its pods as child processes (default true); API tests that count objects turn it off.
+   */
+  readonly localNode?: boolean;
 }
 
 export interface DemoReport {
@@ -77,7 +86,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   try {
     const tls = options.tls === false ? undefined : await ensureTls(dataDir, options.host);
     const replica = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const logs = new PodLogStore(join(dataDir, 'logs'));
+    const localProvider =
+      options.localNode === false ? undefined : localProviderController({ node: LOCAL_NODE, logs });
     const controllers = new ControllerManager(store, clock, [
+      ...(localProvider ? [localProvider] : []),
       nodeLifecycleController({ graceMs: NODE_GRACE_MS, intervalMs: NODE_SWEEP_MS }),
       // The demo fleet has no node agents: its unreported nodes count as (simulated) Ready for admission.
       ...(options.admission === false
@@ -112,7 +125,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(tls !== undefined && { https: { key: tls.key, cert: tls.cert } }),
     });
     onLeadership = (leading) => ctx.metrics.leader.set(leading ? 1 : 0);
+    registerLogRoutes(app, ctx, logs);
     const boot = await bootstrap(ctx, dataDir);
+    if (localProvider) await registerLocalFleet(ctx, (await localNodeSpec()).spec);
     const demo = options.demo ? await loadDemo(ctx) : undefined;
     await app.listen({ port: options.port, host: options.host });
     const address = app.server.address();
@@ -141,6 +156,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(demo !== undefined && { demo }),
       async close() {
         await elector.stop();
+        await localProvider?.closed();
         await app.close();
         await store.close();
       },
