@@ -18,6 +18,7 @@ import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerCatalogRoutes } from './routes/catalog-routes.js';
 import { registerDiscoveryRoutes } from './routes/discovery-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerPendingRoutes } from './routes/pending-routes.js';
 import { registerResourceRoutes } from './routes/resource-routes.js';
 
 declare module 'fastify' {
@@ -204,6 +205,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerResourceRoutes(app, ctx);
   registerAuthRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerPendingRoutes(app, ctx);
 
   // Open watches would hold the server open forever: end them before it closes.
   app.addHook('preClose', async () => {
