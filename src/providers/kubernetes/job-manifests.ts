@@ -32,6 +32,8 @@ export const LABELS = {
   project: 'strata.dev/project',
   pod: 'strata.dev/pod',
   attempt: 'strata.dev/attempt',
+  /** The Strata Cluster, so two Clusters sharing a namespace never adopt each other's Jobs. */
+  cluster: 'strata.dev/cluster',
   managedBy: 'app.kubernetes.io/managed-by',
   kueueQueue: 'kueue.x-k8s.io/queue-name',
   kaiQueue: 'kai.scheduler/queue',
@@ -56,6 +58,8 @@ export interface JobToleration {
 
 /** Where and how the Jobs run: from the Cluster's spec.kubernetes, plus the workload's tolerations. */
 export interface JobTarget {
+  /** The Strata Cluster's name. */
+  readonly cluster?: string;
   readonly namespace: string;
   readonly image: string;
   readonly queueName?: string;
@@ -131,6 +135,7 @@ function labelsOf(launch: PodLaunch, target: JobTarget): Record<string, string> 
     [LABELS.attempt]: labelValue(launch.attempt),
   };
   if (launch.workload.project !== undefined) labels[LABELS.project] = labelValue(launch.workload.project);
+  if (target.cluster !== undefined) labels[LABELS.cluster] = labelValue(target.cluster);
   if (target.queueName !== undefined) {
     labels[LABELS.kueueQueue] = target.queueName;
     labels[LABELS.kaiQueue] = target.queueName;

@@ -1,0 +1,287 @@
+/**
+ * The Kubernetes provider's PodRuntime: each launched pod becomes one `batch/v1` Job (see
+ * job-manifests.ts) created, observed and deleted through the official client. Job status is read
+ * by listing Strata's Jobs of this cluster every `pollMs` (one request per cluster, however many
+ * pods), which also adopts the Jobs a previous leader created: a Job outlives the control plane
+ * that created it, so a new leader finds it, reports it and stops it if it is no longer wanted.
+ *
+ * `close` stops observing but leaves the Jobs running: the cluster keeps running them across a
+ * leader change, and the next leader adopts them. Only `stop` deletes a Job.
+ *
+ * A launch of an id this runtime saw end (the runner restarting a pod in place) deletes the ended
+ * Job first, since the Job name is fixed per launch id.
+ */
+import { ApiException, BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import type { Clock } from '../../runtime/clock.js';
+import type { PodLaunch, PodReport, PodRuntime } from '../pod-launch.js';
+import {
+  type JobTarget,
+  type JobToleration,
+  jobName,
+  jobProblem,
+  LABELS,
+  LAUNCH_ID_ANNOTATION,
+  labelValue,
+  MANAGED_BY,
+  podJob,
+} from './job-manifests.js';
+import { observeJob } from './job-observation.js';
+
+export interface KubernetesRuntimeOptions {
+  /** The Strata Cluster these Jobs belong to: labelled on each, so clusters sharing a namespace stay apart. */
+  readonly cluster: string;
+  readonly kubeconfig: string;
+  readonly context?: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly queueName?: string;
+  readonly schedulerName?: string;
+  readonly clock: Clock;
+  /** How often Job status is read; default 2000 ms. */
+  readonly pollMs?: number;
+  /** The tolerations of the launch's workload. */
+  readonly tolerations?: (launch: PodLaunch) => Promise<readonly JobToleration[]>;
+  readonly onError?: (error: unknown) => void;
+}
+
+interface TrackedPod {
+  readonly id: string;
+  readonly job: string;
+  /** Last phase reported; a pod is forgotten once it reports a terminal one. */
+  reported?: 'Running';
+  /** Set once the Job exists in the cluster (created or found). */
+  created: boolean;
+  stopping: boolean;
+}
+
+export class KubernetesRuntime implements PodRuntime {
+  readonly name = 'kubernetes';
+  readonly #o: KubernetesRuntimeOptions;
+  readonly #api: BatchV1Api;
+  readonly #server: string;
+  readonly #pods = new Map<string, TrackedPod>();
+  /** Ids whose Job ended under this runtime: launching one again replaces its Job. */
+  readonly #ended = new Set<string>();
+  readonly #listeners = new Set<(report: PodReport) => void>();
+  readonly #timer: NodeJS.Timeout;
+  #polling = false;
+  #closed = false;
+
+  /** Throws when the kubeconfig cannot be loaded (the Cluster's validation makes that rare). */
+  constructor(options: KubernetesRuntimeOptions) {
+    this.#o = options;
+    const config = new KubeConfig();
+    config.loadFromString(options.kubeconfig);
+    if (options.context !== undefined) config.setCurrentContext(options.context);
+    this.#server = config.getCurrentCluster()?.server ?? '(no server)';
+    this.#api = config.makeApiClient(BatchV1Api);
+    this.#timer = setInterval(() => void this.poll(), options.pollMs ?? 2000);
+    this.#timer.unref();
+  }
+
+  launch(pod: PodLaunch): void {
+    if (this.#closed || this.#pods.has(pod.id)) return;
+    const tracked: TrackedPod = { id: pod.id, job: jobName(pod), created: false, stopping: false };
+    this.#pods.set(pod.id, tracked);
+    void this.#create(pod, tracked).catch((error: unknown) =>
+      this.#fail(tracked, failureOf(error, this.#server)),
+    );
+  }
+
+  stop(id: string): void {
+    const tracked = this.#pods.get(id);
+    if (tracked === undefined || tracked.stopping) return;
+    tracked.stopping = true;
+    // A Job not yet created is deleted once it is (see #create); there is nothing to delete now.
+    if (tracked.created) void this.#deleteStopped(tracked);
+  }
+
+  running(): readonly string[] {
+    return [...this.#pods.values()].filter((p) => !p.stopping).map((p) => p.id);
+  }
+
+  onReport(listener: (report: PodReport) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+  }
+
+  /** Reads every Job of this cluster once and reports what changed (tests call it to avoid waiting). */
+  async poll(): Promise<void> {
+    if (this.#polling || this.#closed) return;
+    this.#polling = true;
+    try {
+      const list = await this.#api.listNamespacedJob({
+        namespace: this.#o.namespace,
+        labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.cluster}=${labelValue(this.#o.cluster)}`,
+      });
+      const byName = new Map(list.items.map((job) => [job.metadata?.name ?? '', job]));
+      for (const tracked of [...this.#pods.values()]) {
+        if (!tracked.created || tracked.stopping) continue;
+        const job = byName.get(tracked.job);
+        if (job === undefined) {
+          this.#fail(tracked, {
+            reason: 'JobDeleted',
+            message: `Job ${tracked.job} was deleted outside Strata`,
+          });
+        } else {
+          this.#observe(tracked, job);
+        }
+      }
+      for (const job of list.items) this.#adopt(job);
+    } catch (error) {
+      (this.#o.onError ?? (() => {}))(error);
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  async #create(launch: PodLaunch, tracked: TrackedPod): Promise<void> {
+    const tolerations = (await this.#o.tolerations?.(launch)) ?? [];
+    const manifest = podJob(launch, { ...this.#target(), tolerations });
+    const problem = jobProblem(manifest);
+    if (problem !== undefined) {
+      this.#fail(tracked, { reason: 'InvalidManifest', message: problem });
+      return;
+    }
+    if (this.#ended.delete(launch.id)) await this.#delete(tracked.job);
+    try {
+      await this.#api.createNamespacedJob({ namespace: this.#o.namespace, body: manifest as V1Job });
+    } catch (error) {
+      // The Job is already there: a previous leader created it; this launch adopts it.
+      if (!(error instanceof ApiException && error.code === 409)) throw error;
+    }
+    tracked.created = true;
+    if (tracked.stopping) await this.#deleteStopped(tracked);
+  }
+
+  #target(): JobTarget {
+    return {
+      cluster: this.#o.cluster,
+      namespace: this.#o.namespace,
+      image: this.#o.image,
+      ...(this.#o.queueName !== undefined && { queueName: this.#o.queueName }),
+      ...(this.#o.schedulerName !== undefined && { schedulerName: this.#o.schedulerName }),
+    };
+  }
+
+  /** A Job of this cluster that no launch asked for (a previous leader's): tracked so the runner sees it. */
+  #adopt(job: V1Job): void {
+    const id = job.metadata?.annotations?.[LAUNCH_ID_ANNOTATION];
+    const name = job.metadata?.name;
+    if (id === undefined || name === undefined || this.#pods.has(id) || this.#ended.has(id)) return;
+    const phase = observeJob(job.status).phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    const tracked: TrackedPod = { id, job: name, created: true, stopping: false };
+    this.#pods.set(id, tracked);
+    this.#observe(tracked, job);
+  }
+
+  #observe(tracked: TrackedPod, job: V1Job): void {
+    const seen = observeJob(job.status);
+    const at = this.#o.clock.now().toISOString();
+    if (seen.phase === 'Pending') return;
+    if (seen.phase === 'Running') {
+      if (tracked.reported === 'Running') return;
+      tracked.reported = 'Running';
+      this.#emit({ id: tracked.id, phase: 'Running', at });
+      return;
+    }
+    this.#end(
+      tracked,
+      seen.phase === 'Succeeded'
+        ? { id: tracked.id, at, ...seen, exitCode: 0 }
+        : { id: tracked.id, at, ...seen },
+    );
+  }
+
+  async #deleteStopped(tracked: TrackedPod): Promise<void> {
+    try {
+      await this.#delete(tracked.job);
+      this.#end(tracked, {
+        id: tracked.id,
+        phase: 'Failed',
+        at: this.#o.clock.now().toISOString(),
+        reason: 'Stopped',
+        message: `stopped: Job ${tracked.job} deleted`,
+      });
+    } catch (error) {
+      const failure = failureOf(error, this.#server);
+      this.#end(tracked, {
+        id: tracked.id,
+        phase: 'Failed',
+        at: this.#o.clock.now().toISOString(),
+        reason: 'Stopped',
+        message: `stopped, but deleting Job ${tracked.job} failed: ${failure.message}`,
+      });
+    }
+  }
+
+  /** Deletes a Job and, in the background, its pods; a Job already gone is fine. */
+  async #delete(job: string): Promise<void> {
+    try {
+      await this.#api.deleteNamespacedJob({
+        name: job,
+        namespace: this.#o.namespace,
+        propagationPolicy: 'Background',
+      });
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
+    }
+  }
+
+  #fail(tracked: TrackedPod, failure: { reason: string; message: string }): void {
+    this.#end(tracked, {
+      id: tracked.id,
+      phase: 'Failed',
+      at: this.#o.clock.now().toISOString(),
+      ...failure,
+    });
+  }
+
+  #end(tracked: TrackedPod, report: PodReport): void {
+    if (this.#pods.get(tracked.id) !== tracked) return;
+    this.#pods.delete(tracked.id);
+    if (tracked.created) this.#ended.add(tracked.id);
+    this.#emit(report);
+  }
+
+  #emit(report: PodReport): void {
+    for (const listener of this.#listeners) listener(report);
+  }
+}
+
+/** Why a call to the API failed, in words a Workload's status can show. */
+function failureOf(error: unknown, server: string): { reason: string; message: string } {
+  if (error instanceof ApiException) {
+    return {
+      reason: 'JobRejected',
+      message: `the Kubernetes API at ${server} refused the Job (HTTP ${error.code}): ${statusMessage(error)}`,
+    };
+  }
+  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+  return {
+    reason: 'ClusterUnreachable',
+    message: `cannot reach the Kubernetes API at ${server}: ${cause ?? (error as Error).message}`,
+  };
+}
+
+/**
+ * The `message` of the `kind: Status` body; for the codes the generated client knows (401, 403)
+ * it drops the body and keeps only its own "Message:" line.
+ */
+function statusMessage(error: ApiException<unknown>): string {
+  if (typeof error.body === 'string') {
+    try {
+      const message = (JSON.parse(error.body) as { message?: unknown }).message;
+      if (typeof message === 'string') return message;
+    } catch {
+      return error.body;
+    }
+  }
+  return /^Message: (.*)$/m.exec(error.message)?.[1] ?? error.message;
+}
