@@ -7,6 +7,7 @@ import { registerCatalog } from './commands/catalog.js';
 import { registerExplain } from './commands/explain.js';
 import { registerGet } from './commands/get.js';
 import { registerLogs } from './commands/logs.js';
+import { registerPending } from './commands/pending.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
@@ -36,6 +37,7 @@ registerCatalog(program);
 registerSimulate(program);
 registerLogs(program);
 registerCancel(program);
+registerPending(program);
 
 try {
   await program.parseAsync(process.argv);

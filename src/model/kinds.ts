@@ -48,6 +48,12 @@ export type KindScope = 'cluster' | 'project';
  */
 export type Tenancy = 'none' | 'required' | 'optional' | 'optional-private' | 'self' | 'project';
 
+/** A Workload's pending status, only while it is Pending (an admitted one may keep a stale one). */
+const pendingOf = (o: ApiObject) => {
+  const status = o.status as { phase?: string; pending?: { ahead: number; reason: string } } | undefined;
+  return status?.phase === 'Pending' || status?.phase === undefined ? status?.pending : undefined;
+};
+
 export interface Column {
   readonly name: string;
   /** Shown only with `-o wide`. */
@@ -369,6 +375,9 @@ export const KINDS: readonly KindDefinition[] = [
       { name: 'Queue', value: (o) => spec<WorkloadSpec>(o).queue },
       { name: 'Phase', value: (o) => (o.status as { phase?: string } | undefined)?.phase ?? 'Pending' },
       { name: 'Pods', value: (o) => spec<WorkloadSpec>(o).podSets.reduce((n, s) => n + s.count, 0) },
+      // While it waits: its place in its queue (0 = next) and the kind of reason (explain gives the rest).
+      { name: 'Position', value: (o) => pendingOf(o)?.ahead ?? '' },
+      { name: 'Reason', value: (o) => pendingOf(o)?.reason ?? '' },
       { name: 'SLO', wide: true, value: (o) => spec<WorkloadSpec>(o).sloClass },
     ],
   },
