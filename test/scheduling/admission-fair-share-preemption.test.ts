@@ -3,7 +3,16 @@ import type { QueueSpec } from '../../src/model/scheduling.js';
 import { admitCycle } from '../../src/scheduling/admission-cycle.js';
 import type { CycleDecisions } from '../../src/scheduling/admission-decision.js';
 import { MIN_TRAINING_RUNTIME_SECONDS } from '../../src/scheduling/admission-preemption.js';
-import { at, cohort, queue, setup, submitAll, type WorkloadOptions, workload } from './admission-builders.js';
+import {
+  at,
+  cohort,
+  type QueueOptions,
+  queue,
+  setup,
+  submitAll,
+  type WorkloadOptions,
+  workload,
+} from './admission-builders.js';
 
 /**
  * Fair-share preemption across a cohort (src/scheduling/admission-fair-share-preemption.ts). The
@@ -18,13 +27,13 @@ const admittedNames = (d: CycleDecisions) => d.admitted.map((a) => a.workload);
 interface Fixture {
   /** Nodes of 8 GPUs; the shared lender's nominal is all of them. */
   readonly nodes?: number;
-  readonly a?: Partial<Parameters<typeof queue>[0]>;
-  readonly others?: Record<string, Parameters<typeof queue>[0]>;
+  readonly a?: Partial<QueueOptions>;
+  readonly others?: Record<string, QueueOptions>;
 }
 
 function cohortOf(f: Fixture = {}) {
   const nodes = f.nodes ?? 2;
-  const borrower = (o: Parameters<typeof queue>[0] = {}): QueueSpec => queue({ gpus: 0, cohort: 'c', ...o });
+  const borrower = (o: QueueOptions = {}): QueueSpec => queue({ gpus: 0, cohort: 'c', ...o });
   const others = f.others ?? { b: {} };
   return setup({
     queues: {
