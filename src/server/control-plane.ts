@@ -9,6 +9,8 @@ import { CONTROLLERS_LEASE, ControllerManager } from '../controllers/controller.
 import { nodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { localProviderController } from '../providers/local/local-provider.js';
 import { PodLogStore } from '../providers/local/pod-log-store.js';
+import { burstController } from '../providers/cloud/burst-controller.js';
+import { simulatedProviderController } from '../providers/simulated/simulated-provider-controller.js';
 import { sortForApply } from '../model/manifests.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
@@ -30,6 +32,8 @@ const NODE_GRACE_MS = 40_000;
 const NODE_SWEEP_MS = 5_000;
 /** An admission round runs this often, and shortly after every commit. */
 const ADMISSION_INTERVAL_MS = 2_000;
+/** The demo's simulated pods run this many virtual seconds per second, so its workloads finish in minutes. */
+const DEMO_SIMULATION_ACCELERATION = 10;
 
 /** The demo fleet ships with the package, beside dist/. */
 export const DEMO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/demo');
@@ -100,6 +104,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               intervalMs: ADMISSION_INTERVAL_MS,
               assumeUnreportedNodesReady: options.demo,
             }),
+            // Runs the pods of simulated and cloud nodes, and under --demo of the nodes no agent reports.
+            simulatedProviderController({
+              unreportedNodes: options.demo,
+              acceleration: options.demo ? DEMO_SIMULATION_ACCELERATION : 1,
+            }),
+            // Rents simulated cloud nodes for admissible work that cannot be placed, when its queue bursts.
+            burstController(),
           ]),
     ]);
     let onLeadership: (leading: boolean) => void = () => {};

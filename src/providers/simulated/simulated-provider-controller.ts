@@ -1,0 +1,187 @@
+/**
+ * The simulated provider (issue 6 item 5), leader-only: the shared WorkloadRunner over a
+ * SimulatedRuntime, owning the nodes nobody else runs pods on:
+ * - the nodes of Clusters whose provider is `simulated`, or `cloud` (Strata's built-in cloud is
+ *   simulated: its burst nodes are digital twins);
+ * - with `unreportedNodes` (`strata up --demo`, whose fleet has no agents), every node no agent
+ *   reports: no status at all, or a status that says `simulated: true`.
+ *
+ * Nodes it owns that have no status yet (and are not burst nodes, whose lifecycle the burst
+ * controller writes) are marked Ready with `simulated: true` and a message, so `strata get` and
+ * the dashboard say which nodes are twins; their pods say so in `status.pods[].message`.
+ *
+ * Pods end by the injected clock; a timer calls the runtime's `tick` every `tickMs`.
+ */
+
+import type { Controller } from '../../controllers/controller.js';
+import type { ClusterSpec, NodeStatus } from '../../model/fleet.js';
+import type { ApiObject } from '../../model/object.js';
+import type { Clock } from '../../runtime/clock.js';
+import { FencedError, StaleVersionError } from '../../store/errors.js';
+import type { Fence, Store } from '../../store/store.js';
+import { storeWorkloadPort } from '../workload-port.js';
+import { WorkloadRunner } from '../workload-runner.js';
+import { SimulatedRuntime } from './simulated-runtime.js';
+
+export interface SimulatedProviderOptions {
+  /** Also own the nodes no agent reports (the demo fleet). Default false. */
+  readonly unreportedNodes?: boolean;
+  /** Virtual seconds per clock second (default 1). */
+  readonly acceleration?: number;
+  /** Virtual run time of a workload without `simulation` (default one hour). */
+  readonly defaultDurationSeconds?: number;
+  /** How often pods are checked for their end, in real ms. Default 250. */
+  readonly tickMs?: number;
+  /** How often the owned nodes and the workloads are read again in full. Default 2000. */
+  readonly resyncMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+const SUBJECT = 'system:simulated-provider';
+const SIMULATED_PROVIDERS: ReadonlySet<string> = new Set(['simulated', 'cloud']);
+
+/** Which nodes the simulated provider runs, and which of them it should mark simulated Ready. Pure. */
+export function simulatedNodes(
+  clusters: readonly ApiObject[],
+  nodes: readonly ApiObject[],
+  unreportedNodes: boolean,
+): { owned: Set<string>; toMark: ApiObject[] } {
+  const provider = new Map(clusters.map((c) => [c.metadata.name, (c.spec as ClusterSpec).provider]));
+  const owned = new Set<string>();
+  const toMark: ApiObject[] = [];
+  for (const node of nodes) {
+    const status = node.status as NodeStatus | undefined;
+    const clusterProvider = provider.get((node.spec as { cluster: string }).cluster);
+    const twin = clusterProvider !== undefined && SIMULATED_PROVIDERS.has(clusterProvider);
+    // The local node is the local provider's, reported or not.
+    const unreported =
+      unreportedNodes && clusterProvider !== 'local' && (status === undefined || status.simulated === true);
+    if (!twin && !unreported) continue;
+    owned.add(node.metadata.name);
+    if (status === undefined && clusterProvider !== 'cloud') toMark.push(node);
+  }
+  return { owned, toMark };
+}
+
+export function simulatedProviderController(options: SimulatedProviderOptions = {}): Controller {
+  return {
+    name: 'simulated-provider',
+    start({ store, clock, fence }) {
+      const report =
+        options.onError ?? ((e: unknown) => process.emitWarning(`simulated provider: ${String(e)}`));
+      const onError = (error: unknown) => {
+        if (!(error instanceof FencedError)) report(error);
+      };
+      const shell = new SimulatedProviderShell(store, clock, fence, options, onError);
+      shell.start();
+      return () => shell.stop();
+    },
+  };
+}
+
+class SimulatedProviderShell {
+  readonly #runtime: SimulatedRuntime;
+  readonly #runner: WorkloadRunner;
+  #owned = new Set<string>();
+  #timers: NodeJS.Timeout[] = [];
+  #unsubscribe: () => void = () => {};
+  #refreshing: Promise<void> | undefined;
+  #stopped = false;
+  #seq = 0;
+
+  constructor(
+    readonly store: Store,
+    readonly clock: Clock,
+    readonly fence: Fence,
+    readonly options: SimulatedProviderOptions,
+    readonly onError: (error: unknown) => void,
+  ) {
+    this.#runtime = new SimulatedRuntime({
+      clock,
+      ...(options.acceleration !== undefined && { acceleration: options.acceleration }),
+      ...(options.defaultDurationSeconds !== undefined && {
+        defaultDurationSeconds: options.defaultDurationSeconds,
+      }),
+    });
+    this.#runner = new WorkloadRunner({
+      port: storeWorkloadPort(store, { subject: SUBJECT, fence }),
+      runtime: this.#runtime,
+      owns: (node) => this.#owned.has(node),
+      clock,
+      ...(options.resyncMs !== undefined && { resyncMs: options.resyncMs }),
+      onError,
+    });
+  }
+
+  start(): void {
+    // The runner starts once the owned nodes are known, so its first pass launches what it should.
+    void this.#refresh().then(() => {
+      if (this.#stopped) return;
+      this.#runner.start();
+      this.#timers.push(setInterval(() => this.#runtime.tick(), this.options.tickMs ?? 250));
+    });
+    this.#timers.push(setInterval(() => void this.#refresh(), this.options.resyncMs ?? 2000));
+    for (const t of this.#timers) t.unref();
+    // Nodes come and go (burst nodes, a demo applied later): ownership follows the store's commits.
+    this.#unsubscribe = this.store.onCommit(() => void this.#refresh());
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe();
+    for (const t of this.#timers) clearInterval(t);
+    // A deposed leader's pods end with it; the next leader's runner launches them afresh.
+    void this.#runner.stop().then(() => this.#runtime.close());
+  }
+
+  /** Re-reads which nodes are twins; coalesces calls that arrive while one is running. */
+  #refresh(): Promise<void> {
+    this.#refreshing ??= this.#readNodes()
+      .catch(this.onError)
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+    return this.#refreshing;
+  }
+
+  async #readNodes(): Promise<void> {
+    if (this.#stopped) return;
+    const [clusters, nodes] = await Promise.all([
+      this.store.list({ kind: 'Cluster' }),
+      this.store.list({ kind: 'Node' }),
+    ]);
+    const { owned, toMark } = simulatedNodes(
+      clusters.items,
+      nodes.items,
+      this.options.unreportedNodes ?? false,
+    );
+    this.#owned = owned;
+    for (const node of toMark) {
+      if (this.#stopped) return;
+      await this.#markSimulated(node);
+    }
+  }
+
+  async #markSimulated(node: ApiObject): Promise<void> {
+    const status: NodeStatus = {
+      state: 'Ready',
+      simulated: true,
+      message: 'simulated node (digital twin): no agent runs here; its pods run in virtual time',
+    };
+    try {
+      await this.store.write(
+        {
+          requestId: `${SUBJECT}-${this.fence.epoch}-${++this.#seq}`,
+          subject: { name: SUBJECT },
+          verb: 'update-status',
+          fence: this.fence,
+        },
+        (tx) =>
+          tx.updateStatus({ kind: 'Node', name: node.metadata.name }, status, node.metadata.resourceVersion),
+      );
+    } catch (error) {
+      // An agent that reported in since the list wins: the node is then not a twin.
+      if (!(error instanceof StaleVersionError)) throw error;
+    }
+  }
+}
