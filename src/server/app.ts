@@ -16,6 +16,11 @@ import { type RequestContext, ResourceService } from './resource-service.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerCatalogRoutes } from './routes/catalog-routes.js';
+import {
+  type DashboardOptions,
+  isDashboardAssetPath,
+  registerDashboardRoutes,
+} from './routes/dashboard-routes.js';
 import { registerDiscoveryRoutes } from './routes/discovery-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerPendingRoutes } from './routes/pending-routes.js';
@@ -40,6 +45,8 @@ export interface AppOptions {
   readonly leadership?: { readonly replica: string; readonly elector: LeaderElector };
   /** Per-subject and per-address request limits (DEFAULT_RATE_LIMITS where left out); false turns them off. */
   readonly rateLimits?: RateLimitOptions | false;
+  /** Where the dashboard's build and the simulator's reports are read from. */
+  readonly dashboard?: DashboardOptions;
 }
 
 /** Everything a route needs, built once per server. */
@@ -146,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const path = request.url.split('?')[0]!;
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || isDashboardAssetPath(path)) return;
     const { authorization } = request.headers;
     // Rate limits refuse a request before its token is looked up and before a 401 is
     // audited: a flood of bad tokens costs a map lookup each, and adds to the audit log
@@ -205,6 +212,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerResourceRoutes(app, ctx);
   registerAuthRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerDashboardRoutes(app, ctx, options.dashboard);
   registerPendingRoutes(app, ctx);
 
   // Open watches would hold the server open forever: end them before it closes.

@@ -134,6 +134,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       logger: options.logger ?? false,
       leadership: { replica, elector },
       ...(tls !== undefined && { https: { key: tls.key, cert: tls.cert } }),
+      // `strata simulate` writes sim-out/ where it runs: the data dir's first, then the working dir's.
+      dashboard: { simulationDirs: [join(dataDir, 'sim-out'), resolve('sim-out')] },
     });
     onLeadership = (leading) => ctx.metrics.leader.set(leading ? 1 : 0);
     registerLogRoutes(app, ctx, logs);

@@ -78,6 +78,7 @@ export function registerUp(program: Command): void {
           relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
         const lines = [
           `Strata control plane listening on ${plane.url}`,
+          `  dashboard    ${plane.url}/ (sign in with the admin token)`,
           `  store        ${storeUrl ?? `sqlite ${show(`${opts.dataDir}/strata.db`)}`}`,
           `  admin token  ${plane.bootstrap.adminTokenCreated ? 'created and ' : ''}stored in ${show(plane.bootstrap.adminTokenFile)} (mode 0600)`,
           `  kubeconfig   ${show(plane.kubeconfigFile)}`,

@@ -1,0 +1,170 @@
+/**
+ * The web dashboard (web/, built by Vite into dist/web) and the two small read-only routes it
+ * needs beyond the REST API:
+ *
+ *   GET /, /ui, /ui/*                    the app's index.html (the app routes on the client)
+ *   GET /assets/:file                    its bundled scripts and styles (content-hashed names)
+ *   GET /dashboard/v1/audit/verification the server's verdict on the whole audit hash chain
+ *   GET /dashboard/v1/simulation         the last `strata simulate` report (summary and SVG charts)
+ *
+ * The page and its assets are served without a token (they hold no data; the app asks for a
+ * token and sends it with every API call); everything else requires one, like the rest of the API.
+ * API routes keep precedence: the dashboard claims only the paths above.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ChainVerifier } from '../../governance/audit/chain.js';
+import { authorize } from '../../governance/auth/rbac.js';
+import { ApiError } from '../api-error.js';
+import type { AppContext } from '../app.js';
+
+/** dist/web from both dist/server/routes (the built server) and src/server/routes (tests under tsx). */
+export const DASHBOARD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
+
+export interface DashboardOptions {
+  /** Where the built app lives (DASHBOARD_DIR by default). */
+  readonly webDir?: string;
+  /** Directories `strata simulate --out` may have written to, most preferred first. */
+  readonly simulationDirs?: readonly string[];
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+/** Vite's asset names: a base name, a content hash, an extension; nothing that climbs out. */
+const ASSET_NAME = /^[\w-]+(\.[\w-]+)*\.[a-z0-9]+$/;
+
+/** The app loads nothing from elsewhere; inline style attributes are React's. */
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+const AUDIT_PAGE = 1000;
+const MAX_CHARTS = 12;
+const MAX_CHART_BYTES = 2 * 1024 * 1024;
+
+/** Paths served without a token: the page and its assets. */
+export function isDashboardAssetPath(path: string): boolean {
+  return path === '/' || path === '/ui' || path.startsWith('/ui/') || path.startsWith('/assets/');
+}
+
+export function registerDashboardRoutes(
+  app: FastifyInstance,
+  ctx: AppContext,
+  options: DashboardOptions = {},
+): void {
+  const webDir = options.webDir ?? DASHBOARD_DIR;
+
+  const sendIndex = async (reply: FastifyReply) => {
+    const html = await readFile(join(webDir, 'index.html')).catch(() => undefined);
+    if (html === undefined) {
+      throw new ApiError(
+        503,
+        'ServiceUnavailable',
+        `the dashboard is not built (no ${join(webDir, 'index.html')}): run npm run build`,
+      );
+    }
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', CSP)
+      .header('x-content-type-options', 'nosniff')
+      .send(html);
+  };
+  app.get('/', async (_request, reply) => sendIndex(reply));
+  app.get('/ui', async (_request, reply) => sendIndex(reply));
+  app.get('/ui/*', async (_request, reply) => sendIndex(reply));
+
+  app.get('/assets/:file', async (request, reply) => {
+    const { file } = request.params as { file: string };
+    const type = CONTENT_TYPES[extname(file)];
+    if (!ASSET_NAME.test(file) || type === undefined) throw ApiError.notFound(`no dashboard asset ${file}`);
+    const body = await readFile(join(webDir, 'assets', file)).catch(() => undefined);
+    if (body === undefined) throw ApiError.notFound(`no dashboard asset ${file}`);
+    // Names carry a hash of the content: a changed file is a new name, so a year is safe.
+    return reply
+      .type(type)
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('x-content-type-options', 'nosniff')
+      .send(body);
+  });
+
+  app.get('/dashboard/v1/audit/verification', async (request) => {
+    await requireAuditReader(ctx, request);
+    const verifier = new ChainVerifier();
+    for (let after = 0; ; ) {
+      const page = await ctx.store.readAudit(after, AUDIT_PAGE);
+      for (const record of page) verifier.push(record);
+      if (page.length < AUDIT_PAGE) break;
+      after = page[page.length - 1]!.seq;
+    }
+    return verifier.result();
+  });
+
+  app.get('/dashboard/v1/simulation', async (request) => {
+    ctx.context(request);
+    for (const dir of options.simulationDirs ?? []) {
+      const report = await readSimulationReport(dir);
+      if (report !== undefined) return report;
+    }
+    return { summary: [], charts: [] };
+  });
+}
+
+/** The audit trail's own rule (routes/audit-routes.ts): a cluster-wide grant, outside any tenant. */
+async function requireAuditReader(ctx: AppContext, request: Parameters<AppContext['context']>[0]) {
+  const requestCtx = ctx.context(request);
+  const decision = authorize(requestCtx.principal, { verb: 'list', kind: 'AuditEvent', tenancy: 'required' });
+  const clusterWide =
+    requestCtx.principal.grants.some((g) => g.scope.type === 'cluster') &&
+    requestCtx.principal.tenant === undefined;
+  if (!decision.allowed || !clusterWide) {
+    await ctx.resources.deny(
+      requestCtx,
+      'list',
+      { kind: 'AuditEvent' },
+      decision.allowed
+        ? { allowed: false, hidden: false, reason: 'reading the audit trail needs a cluster-wide grant' }
+        : decision,
+      () => ApiError.notFound('audit trail not found'),
+    );
+  }
+}
+
+/** A report directory's summary (summary.json or time-summary.json) and its SVG charts, if it has one. */
+async function readSimulationReport(dir: string) {
+  const files = await readdir(dir).catch(() => undefined);
+  if (files === undefined) return undefined;
+  const summaryName = files.find((f) => f === 'summary.json') ?? files.find((f) => f === 'time-summary.json');
+  if (summaryName === undefined) return undefined;
+  const summaryPath = join(dir, summaryName);
+  let summary: unknown;
+  try {
+    summary = JSON.parse(await readFile(summaryPath, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const charts: { name: string; svg: string }[] = [];
+  for (const name of files
+    .filter((f) => f.endsWith('.svg'))
+    .sort()
+    .slice(0, MAX_CHARTS)) {
+    const path = join(dir, name);
+    if ((await stat(path)).size > MAX_CHART_BYTES) continue;
+    charts.push({ name, svg: await readFile(path, 'utf8') });
+  }
+  return {
+    source: dir,
+    writtenAt: (await stat(summaryPath)).mtime.toISOString(),
+    summary: Array.isArray(summary) ? summary : [summary],
+    charts,
+  };
+}
