@@ -213,6 +213,16 @@ describe('admission schedules, per site and per cycle', () => {
     );
   });
 
+  it('the gate is the workload’s, not its constraint signature’s: an unscheduled twin in the same cycle may use the closed site', () => {
+    const s = twoSites();
+    submitAll(s, [scheduled('night-only', nightly, 8), scheduled('any-time', undefined, 8)]);
+    const d = admitCycle(s, new Date('2026-01-05T14:00:00Z'));
+    expect(Object.fromEntries(d.admitted.map((a) => [a.workload, a.placement.pods[0]?.node]))).toEqual({
+      'night-only': 'tyo-0',
+      'any-time': 'fra-0',
+    });
+  });
+
   it('waiting for a window is not a failure: no backoff accrues while every site is closed', () => {
     const s = twoSites({ queueSchedule: nightly });
     submitAll(s, [scheduled('w', undefined)]);
