@@ -230,6 +230,15 @@ describe('admission schedules, per site and per cycle', () => {
     expect(admitCycle(s, new Date('2026-01-05T13:00:00Z')).admitted.map((a) => a.workload)).toEqual(['w']);
   });
 
+  it('the tariff message names the cap, the cheapest price now and when a site next opens', () => {
+    const s = twoSites();
+    submitAll(s, [scheduled('w', schedule({ maxTariffPerKWh: 0.1 }))]);
+    expect(admitCycle(s, new Date('2026-01-05T06:00:00Z')).pending[0]?.message).toBe(
+      'every site open to the workload’s schedule prices electricity above its cap of 0.1/kWh now ' +
+        '(cheapest now: 0.15 EUR/kWh at site tyo); next opens 2026-01-05T13:00:00.000Z at site tyo; 0 workloads ahead',
+    );
+  });
+
   it('the pending message names the schedule, the next opening and its site', () => {
     const s = twoSites({ queueSchedule: nightly });
     submitAll(s, [scheduled('w', undefined)]);
