@@ -33,6 +33,11 @@ afterAll(async () => {
 
 const names = (nodes: readonly { metadata: { name: string } }[]) => nodes.map((n) => n.metadata.name).sort();
 
+/** `strata up` also registers the machine it runs on as node `local` (issue 6); these checks are about the demo's. */
+const LOCAL_NODE = 'local';
+const demoOnly = <T extends { metadata: { name: string } }>(items: readonly T[]) =>
+  items.filter((i) => i.metadata.name !== LOCAL_NODE);
+
 /** "4x 2g.20gb" for every MIG profile carved on the node's enabled GPUs. */
 function migCounts(node: DemoNode): string[] {
   const counts = new Map<string, number>();
@@ -72,7 +77,7 @@ describe('strata get nodes on the demo fleet', () => {
   it('lists all 18 demo nodes with their accelerator models and MIG summaries', async () => {
     const result = await sandbox.strata(['get', 'nodes']);
     expect(result.code, result.stderr).toBe(0);
-    const rows = parseTable(result.stdout);
+    const rows = parseTable(result.stdout).filter((r) => r.NAME !== LOCAL_NODE);
     expect(rows.map((r) => r.NAME).sort()).toEqual(names(demoNodes));
     expect(rows).toHaveLength(18);
 
@@ -100,7 +105,7 @@ describe('strata get nodes on the demo fleet', () => {
     ]);
     expect(wide.code, wide.stderr).toBe(0);
     const narrowColumns = Object.keys(parseTable(narrow.stdout)[0]!);
-    const rows = parseTable(wide.stdout);
+    const rows = parseTable(wide.stdout).filter((r) => r.NAME !== LOCAL_NODE);
     expect(Object.keys(rows[0]!)).toEqual(
       expect.arrayContaining([...narrowColumns, 'NUMA', 'NICS', 'TAINTS']),
     );
@@ -119,8 +124,8 @@ describe('strata get nodes on the demo fleet', () => {
     expect(result.code, result.stderr).toBe(0);
     const list = YAML.parse(result.stdout);
     expect(list).toMatchObject({ apiVersion: 'strata.dev/v1alpha1', kind: 'NodeList' });
-    expect(names(list.items)).toEqual(names(demoNodes));
-    for (const item of list.items) {
+    expect(names(demoOnly(list.items))).toEqual(names(demoNodes));
+    for (const item of demoOnly(list.items)) {
       const demo = demoNodes.find((n) => n.metadata.name === item.metadata.name)!;
       expect(item.kind).toBe('Node');
       expect(item.metadata.resourceVersion).toMatch(/^\d+$/);
@@ -129,7 +134,9 @@ describe('strata get nodes on the demo fleet', () => {
     // What `get -o yaml` prints is a manifest: applying it back changes nothing.
     const reapplied = await sandbox.strata(['apply', '-f', '-'], { input: result.stdout });
     expect(reapplied.code, reapplied.stderr).toBe(0);
-    expect(lines(reapplied.stdout).sort()).toEqual(names(demoNodes).map((n) => `node/${n} unchanged`));
+    expect(lines(reapplied.stdout).sort()).toEqual(
+      names([...demoNodes, { metadata: { name: LOCAL_NODE } }]).map((n) => `node/${n} unchanged`),
+    );
   });
 
   it('-o json is a NodeList, and one node -o json is that node', async () => {
@@ -140,7 +147,7 @@ describe('strata get nodes on the demo fleet', () => {
     expect(all.code, all.stderr).toBe(0);
     const list = JSON.parse(all.stdout);
     expect(list.kind).toBe('NodeList');
-    expect(names(list.items)).toEqual(names(demoNodes));
+    expect(names(demoOnly(list.items))).toEqual(names(demoNodes));
     expect(one.code, one.stderr).toBe(0);
     const node = JSON.parse(one.stdout);
     expect(node).toEqual(
