@@ -271,8 +271,9 @@ class AdmissionShell {
         detail: { ...toRecord(reason), ...(preemption && { preemption: toRecord(preemption) }) },
       };
       if (preemption) {
-        // The preemption's audit event: verb "preempt", and the status it writes names the
-        // preemptor, the mode and the GPU-seconds lost.
+        // The preemption's audit event: verb "preempt", and the status it digests holds the decision's
+        // inputs in detail.preemption (both queues, priorities and shares, the mode, the rule, the
+        // GPU-seconds lost).
         evictions.push(() => this.#writeStatus(w, pendingStatus(w, pending, now, true), 'preempt'));
         continue;
       }
