@@ -154,6 +154,11 @@ export const KINDS: readonly KindDefinition[] = [
     columns: [
       { name: 'Cluster', value: (o) => spec<NodeSpec>(o).cluster },
       { name: 'State', value: stateOf },
+      // Digital twins (the demo's agentless nodes, simulated and cloud burst nodes) say so.
+      {
+        name: 'Simulated',
+        value: (o) => ((o.status as NodeStatus | undefined)?.simulated ? 'yes' : '-'),
+      },
       { name: 'Accelerators', value: (o) => acceleratorSummary(spec<NodeSpec>(o)) },
       { name: 'MIG', value: (o) => migSummary(spec<NodeSpec>(o)) },
       { name: 'CPU', value: (o) => spec<NodeSpec>(o).cpu.cores },
