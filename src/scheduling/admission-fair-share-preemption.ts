@@ -14,7 +14,11 @@
  * 3. V's priority ≤ W's (base PriorityClass values, aging never counts): a lower priority never evicts
  *    a higher one through fair share;
  * 4. s_A(W admitted, the plan's victims gone) < s_B(V and the plan's other victims from B gone),
- *    strictly. Kueue allows equality; two queues at equal shares would then trade a workload to and fro.
+ *    strictly (Kueue's strategy allows equality). An eviction throws running work away, so it must
+ *    leave the preemptor's queue strictly behind its victim's; a tie, which float sums of decayed
+ *    history can tip either way, keeps the running work. The price: with history off and work that
+ *    never ends, two equal queues may stay one workload each side of even (12 and 4 GPUs of 16 in
+ *    4-GPU workloads); with history on, the history of the queue that holds more grows and settles it.
  * The victim rules common to every mode (SLO class, minimum runtime, not admitted this cycle, not W's
  * own preemptor) are admission-preemption.ts's. Rules 2 and 4 are checked as each victim is tried and
  * again on the final plan (putting back an unneeded victim of A's own queue raises s_A).

@@ -193,6 +193,23 @@ describe('fair-share preemption: who may take from whom', () => {
     expect(s.ledger.usageOf('a').get('default/gpus') ?? 0).toBe(0);
   });
 
+  it('a victim that reclaim may take is taken as reclaim: the lender gets its nominal back first', () => {
+    const s = setup({
+      queues: {
+        a: queue({ gpus: 8, cohort: 'c', fairSharing: 'LessThanFinalShare' }),
+        b: queue({ gpus: 8, cohort: 'c' }),
+      },
+      cohorts: { c: cohort() },
+      options: { halfLifeSeconds: 0, aging: null },
+    });
+    submitAll(s, jobs('b', 4));
+    admitCycle(s, at(0));
+    submitAll(s, [workload('w', { queue: 'a', gpus: 4, createdAt: 60 })]);
+    expect(admitCycle(s, at(60)).preempted).toEqual([
+      expect.objectContaining({ victim: 'b4', mode: 'reclaim' }),
+    ]);
+  });
+
   it('the victim is told why: preempted by fair share, by whom', () => {
     const s = cohortOf();
     submitAll(s, jobs('b', 4));
