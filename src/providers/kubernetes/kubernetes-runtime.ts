@@ -41,6 +41,8 @@ export interface KubernetesRuntimeOptions {
   readonly pollMs?: number;
   /** The tolerations of the launch's workload. */
   readonly tolerations?: (launch: PodLaunch) => Promise<readonly JobToleration[]>;
+  /** Told when the API starts or stops answering the status poll (and after the first poll). */
+  readonly onReachability?: (reachable: boolean, message: string) => void;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -66,6 +68,7 @@ export class KubernetesRuntime implements PodRuntime {
   readonly #timer: NodeJS.Timeout;
   #polling = false;
   #closed = false;
+  #reachable: boolean | undefined;
 
   /** Throws when the kubeconfig cannot be loaded (the Cluster's validation makes that rare). */
   constructor(options: KubernetesRuntimeOptions) {
@@ -133,11 +136,19 @@ export class KubernetesRuntime implements PodRuntime {
         }
       }
       for (const job of list.items) this.#adopt(job);
+      this.#reach(true, `Kubernetes API at ${this.#server} answers`);
     } catch (error) {
+      this.#reach(false, failureOf(error, this.#server, 'listing Jobs').message);
       (this.#o.onError ?? (() => {}))(error);
     } finally {
       this.#polling = false;
     }
+  }
+
+  #reach(reachable: boolean, message: string): void {
+    if (this.#reachable === reachable || this.#closed) return;
+    this.#reachable = reachable;
+    this.#o.onReachability?.(reachable, message);
   }
 
   async #create(launch: PodLaunch, tracked: TrackedPod): Promise<void> {
@@ -256,11 +267,11 @@ export class KubernetesRuntime implements PodRuntime {
 }
 
 /** Why a call to the API failed, in words a Workload's status can show. */
-function failureOf(error: unknown, server: string): { reason: string; message: string } {
+function failureOf(error: unknown, server: string, what = 'the Job'): { reason: string; message: string } {
   if (error instanceof ApiException) {
     return {
       reason: 'JobRejected',
-      message: `the Kubernetes API at ${server} refused the Job (HTTP ${error.code}): ${statusMessage(error)}`,
+      message: `the Kubernetes API at ${server} refused ${what} (HTTP ${error.code}): ${statusMessage(error)}`,
     };
   }
   const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
