@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { admissionController } from '../controllers/admission-controller.js';
 import { CONTROLLERS_LEASE, ControllerManager } from '../controllers/controller.js';
 import { nodeLifecycleController } from '../controllers/node-lifecycle.js';
+import { kubernetesProviderController } from '../providers/kubernetes/kubernetes-controller.js';
 import { localProviderController } from '../providers/local/local-provider.js';
 import { PodLogStore } from '../providers/local/pod-log-store.js';
 import { burstController } from '../providers/cloud/burst-controller.js';
@@ -96,6 +97,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const controllers = new ControllerManager(store, clock, [
       ...(localProvider ? [localProvider] : []),
       nodeLifecycleController({ graceMs: NODE_GRACE_MS, intervalMs: NODE_SWEEP_MS }),
+      // Runs the pods placed on the nodes of Kubernetes clusters that have a kubeconfig, as Jobs.
+      kubernetesProviderController(),
       // The demo fleet has no node agents: its unreported nodes count as (simulated) Ready for admission.
       ...(options.admission === false
         ? []
