@@ -45,8 +45,8 @@ describe('strata explain workload on the demo fleet', () => {
     expect(result.stdout).toMatch(/^Position: +2 in queue acme-training \(1 ahead\)$/m);
   });
 
-  it('the workload using that quota is Admitted, with the node of each pod', async () => {
-    const result = await explainUntil(['mistral-7b-eval'], /^Phase: +Admitted/m);
+  it('the workload using that quota is admitted (and runs on the simulated nodes), with the node of each pod', async () => {
+    const result = await explainUntil(['mistral-7b-eval'], /^Phase: +(Admitted|Running)$/m);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Admitted: +\S+ by queue acme-training \(class a100-mig-3g\)$/m);
     const pods = result.stdout

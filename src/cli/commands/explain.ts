@@ -103,7 +103,28 @@ export function explainWorkload(w: ApiObject<WorkloadSpec>): string {
           : 'no GPUs';
       out.push(`  ${pod.pod} → ${pod.node} (${where})`);
     }
+    const run = (status.pods ?? []).filter((p) => p.attempt === a.admittedAt);
+    if (run.length > 0) {
+      out.push('Run:');
+      for (const p of run) out.push(`  ${p.pod}: ${podLine(p)}`);
+    }
   }
+  if (status.reason)
+    out.push(`Ended:     ${status.reason}${status.finishedAt ? ` at ${status.finishedAt}` : ''}`);
   if (status.message) out.push(`Message:   ${status.message}`);
+  if (status.history && status.history.length > 1) {
+    out.push('History:');
+    for (const h of status.history) out.push(`  ${h.at}  ${h.phase}${h.reason ? ` (${h.reason})` : ''}`);
+  }
   return out.join('\n');
+}
+
+function podLine(p: NonNullable<WorkloadStatus['pods']>[number]): string {
+  const parts: string[] = [p.phase];
+  if (p.exitCode !== undefined) parts.push(`exit ${p.exitCode}`);
+  if (p.signal !== undefined) parts.push(p.signal);
+  if (p.reason !== undefined) parts.push(p.reason);
+  if (p.restarts > 0) parts.push(`${p.restarts} restart${p.restarts === 1 ? '' : 's'}`);
+  if (p.message !== undefined && p.phase !== 'Running') parts.push(p.message);
+  return parts.join(', ');
 }
