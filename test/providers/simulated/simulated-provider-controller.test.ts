@@ -1,0 +1,222 @@
+/**
+ * The simulated provider: which nodes are its twins (pure), and workloads admitted onto a
+ * `simulated` cluster running to their end on a real control plane (SQLite, HTTP, admission) with
+ * a manual clock.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION, type ApiObject } from '../../../src/model/object.js';
+import type { WorkloadStatus } from '../../../src/model/scheduling.js';
+import { simulatedNodes } from '../../../src/providers/simulated/simulated-provider-controller.js';
+import { ManualClock } from '../../../src/runtime/clock.js';
+import { type ControlPlane, startControlPlane } from '../../../src/server/control-plane.js';
+import { cluster, gpu, node, project, site, tenant } from '../../support/builders.js';
+
+function stored(
+  object: { kind: string; metadata: { name: string }; spec: unknown },
+  status?: unknown,
+): ApiObject {
+  return {
+    apiVersion: API_VERSION,
+    kind: object.kind,
+    metadata: {
+      ...object.metadata,
+      uid: object.metadata.name,
+      resourceVersion: '1',
+      generation: 1,
+      creationTimestamp: 'x',
+    },
+    spec: object.spec,
+    ...(status !== undefined && { status }),
+  };
+}
+
+function clusterOf(name: string, provider: string) {
+  const c = cluster(name);
+  return stored({ ...c, spec: { ...c.spec, provider } });
+}
+
+describe('simulatedNodes: which nodes the simulated provider runs', () => {
+  const clusters = [
+    clusterOf('twin', 'simulated'),
+    clusterOf('burst', 'cloud'),
+    clusterOf('metal', 'agent'),
+    clusterOf('here', 'local'),
+  ];
+  const at = (name: string, clusterName: string, status?: unknown) =>
+    stored(node(name, { cluster: clusterName }), status);
+
+  it.each([
+    {
+      rule: 'a node of a simulated cluster is a twin, marked Ready',
+      n: at('a', 'twin'),
+      demo: false,
+      owned: true,
+      marked: true,
+    },
+    {
+      rule: 'a burst node is a twin, but its lifecycle is the autoscaler’s',
+      n: at('a', 'burst'),
+      demo: false,
+      owned: true,
+      marked: false,
+    },
+    {
+      rule: 'an agent node without a report is not a twin outside the demo',
+      n: at('a', 'metal'),
+      demo: false,
+      owned: false,
+      marked: false,
+    },
+    {
+      rule: 'under --demo, an agent node without a report is a twin',
+      n: at('a', 'metal'),
+      demo: true,
+      owned: true,
+      marked: true,
+    },
+    {
+      rule: 'under --demo, a node already marked simulated stays a twin',
+      n: at('a', 'metal', { state: 'Ready', simulated: true }),
+      demo: true,
+      owned: true,
+      marked: false,
+    },
+    {
+      rule: 'a node an agent reports is never a twin',
+      n: at('a', 'metal', { state: 'Ready' }),
+      demo: true,
+      owned: false,
+      marked: false,
+    },
+    {
+      rule: 'the local node is the local provider’s',
+      n: at('a', 'here'),
+      demo: true,
+      owned: false,
+      marked: false,
+    },
+  ])('$rule', ({ n, demo, owned, marked }) => {
+    const result = simulatedNodes(clusters, [n], demo);
+    expect(result.owned.has('a')).toBe(owned);
+    expect(result.toMark.map((x) => x.metadata.name)).toEqual(marked ? ['a'] : []);
+  });
+});
+
+describe('the simulated provider on a control plane', () => {
+  const clock = new ManualClock('2026-03-02T10:00:00Z');
+  let plane: ControlPlane;
+  let dataDir: string;
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${plane.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${plane.bootstrap.adminToken}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
+  const create = async (plural: string, body: unknown, project?: string) => {
+    const path = project
+      ? `/apis/${API_VERSION}/namespaces/${project}/${plural}`
+      : `/apis/${API_VERSION}/${plural}`;
+    const response = await call('POST', path, body);
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+  };
+  const status = async (name: string) =>
+    (await plane.store.get({ kind: 'Workload', name, project: 'lab' }))?.status as WorkloadStatus | undefined;
+
+  /** Moves the clock a step at a time, with real time for the controllers after each, until `done`. */
+  const advanceUntil = async (done: () => Promise<boolean>, stepSeconds: number, what: string) => {
+    for (let step = 0; step < 40; step++) {
+      for (let i = 0; i < 10; i++) {
+        if (await done()) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      clock.advance(stepSeconds * 1000);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'strata-sim-'));
+    plane = await startControlPlane({
+      dataDir,
+      port: 0,
+      host: '127.0.0.1',
+      demo: false,
+      tls: false,
+      localNode: false,
+      clock,
+      leaseTtlMs: 24 * 3600_000,
+    });
+    await create('tenants', tenant('lab'));
+    await create('projects', project('lab', 'lab'));
+    await create('sites', site('lab'));
+    await create('clusters', { ...cluster('twin', 'lab'), spec: { site: 'lab', provider: 'simulated' } });
+    await create('nodes', node('twin-01', { cluster: 'twin', accelerators: [gpu(0), gpu(1)] }));
+    await create('resourceclasses', {
+      apiVersion: API_VERSION,
+      kind: 'ResourceClass',
+      metadata: { name: 'h100' },
+      spec: { accelerator: { models: ['H100-SXM-80GB'] } },
+    });
+    await create('queues', {
+      apiVersion: API_VERSION,
+      kind: 'Queue',
+      metadata: { name: 'lab' },
+      spec: { resources: [{ resourceClass: 'h100', nominal: { gpus: 2 } }] },
+    });
+  });
+
+  afterAll(async () => {
+    await plane?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const job = (name: string, simulation: Record<string, unknown>) => ({
+    apiVersion: API_VERSION,
+    kind: 'Workload',
+    metadata: { name, project: 'lab' },
+    spec: {
+      queue: 'lab',
+      podSets: [{ name: 'main', resources: { cpu: 4, memory: '16Gi', accelerators: { count: 1 } } }],
+      simulation,
+    },
+  });
+
+  it('a node of a simulated cluster is marked Ready and simulated', async () => {
+    await advanceUntil(
+      async () => (await plane.store.get({ kind: 'Node', name: 'twin-01' }))?.status !== undefined,
+      1,
+      'the node marked',
+    );
+    expect((await plane.store.get({ kind: 'Node', name: 'twin-01' }))?.status).toMatchObject({
+      state: 'Ready',
+      simulated: true,
+    });
+  });
+
+  it('workloads go Admitted → Running → Succeeded, or Failed with their simulated exit code', async () => {
+    await create('workloads', job('ok', { durationSeconds: 600 }), 'lab');
+    await create('workloads', job('crash', { durationSeconds: 300, exitCode: 3 }), 'lab');
+    await advanceUntil(
+      async () => (await status('ok'))?.phase === 'Running' && (await status('crash'))?.phase === 'Running',
+      1,
+      'both running',
+    );
+    expect((await status('ok'))?.pods?.[0]?.message).toMatch(/simulated on twin-01 \(digital twin\)/);
+    await advanceUntil(
+      async () => (await status('ok'))?.phase === 'Succeeded' && (await status('crash'))?.phase === 'Failed',
+      60,
+      'both ended',
+    );
+    expect((await status('crash'))?.pods?.[0]).toMatchObject({ phase: 'Failed', exitCode: 3 });
+    expect((await status('ok'))?.history?.map((h) => h.phase)).toEqual(['Admitted', 'Running', 'Succeeded']);
+  });
+});
