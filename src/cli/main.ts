@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ApiClientError, UnreachableError } from './client.js';
+import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCancel } from './commands/cancel.js';
@@ -35,6 +36,7 @@ registerAudit(program);
 registerToken(program);
 registerCatalog(program);
 registerSimulate(program);
+registerAgent(program);
 registerLogs(program);
 registerCancel(program);
 registerPending(program);

@@ -33,6 +33,18 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleSpec>> = {
       { verbs: ['get', 'list', 'watch'], kinds: ['*'] },
     ],
   },
+  'node-agent': {
+    description:
+      'What `strata agent` needs: declare its Node and heartbeat its status, read clusters and the workloads to run, write their status and ship their pods’ output.',
+    rules: [
+      {
+        verbs: ['get', 'list', 'watch'],
+        kinds: ['Cluster', 'Node', 'Node/status', 'Workload', 'Workload/status'],
+      },
+      { verbs: ['create', 'update'], kinds: ['Node', 'Node/status'] },
+      { verbs: ['update'], kinds: ['Workload/status'] },
+    ],
+  },
 };
 
 /** The identity the server itself acts as when it bootstraps or loads the demo. */

@@ -56,6 +56,8 @@ export interface ControlPlaneOptions {
   readonly leaseTtlMs?: number;
   /** Run the admission controller (default true); API tests that count writes turn it off. */
   readonly admission?: boolean;
+  /** How long a node may go without a heartbeat before it is NotReady and its work requeued (default 40 s). */
+  readonly nodeGraceMs?: number;
   /**
    * Register this machine as the `local` node (with a `default` tenant, project and queue) and run
    * its pods as child processes (default true); API tests that count objects turn it off.
@@ -96,7 +98,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       options.localNode === false ? undefined : localProviderController({ node: LOCAL_NODE, logs });
     const controllers = new ControllerManager(store, clock, [
       ...(localProvider ? [localProvider] : []),
-      nodeLifecycleController({ graceMs: NODE_GRACE_MS, intervalMs: NODE_SWEEP_MS }),
+      nodeLifecycleController({
+        graceMs: options.nodeGraceMs ?? NODE_GRACE_MS,
+        intervalMs: Math.min(NODE_SWEEP_MS, options.nodeGraceMs ?? NODE_SWEEP_MS),
+      }),
       // Runs the pods placed on the nodes of Kubernetes clusters that have a kubeconfig, as Jobs.
       kubernetesProviderController(),
       // The demo fleet has no node agents: its unreported nodes count as (simulated) Ready for admission.
