@@ -178,6 +178,31 @@ describe('cloud bursting on the demo fleet', () => {
     }
   });
 
+  it('work no instance type may host is not burst: its Burst condition says why (residency)', async () => {
+    const uk = trainer('uk-only');
+    const created = await call('POST', `/apis/${API_VERSION}/namespaces/acme-research/workloads`, {
+      ...uk,
+      spec: { ...uk.spec, residency: { jurisdictions: ['UK'] } },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await advanceUntil(
+      async () =>
+        (await workloads())
+          .get('uk-only')
+          ?.status?.conditions?.some((c) => c.type === 'Burst' && c.reason === 'Residency') ?? false,
+      1,
+      30,
+      'the refusal',
+    );
+    const condition = (await workloads()).get('uk-only')?.status?.conditions?.find((c) => c.type === 'Burst');
+    expect(condition).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining('outside residency UK'),
+    });
+    expect(await burstNodes()).toHaveLength(OVERFLOW);
+    await call('DELETE', `/apis/${API_VERSION}/namespaces/acme-research/workloads/uk-only`);
+  });
+
   it('once provisioned, the burst nodes are Ready (simulated) and the overflow runs there', async () => {
     await advanceUntil(
       async () => {
