@@ -14,7 +14,8 @@
  * Victims: never a production-inference workload; a training workload only after it has run
  * MIN_TRAINING_RUNTIME_SECONDS; best-effort at any time; never one admitted in this same cycle.
  * Candidates are taken in order of least GPU-time wasted (GPUs × seconds run so far, the work lost
- * without a checkpoint), then lower priority, then the latest admitted, then the latest submitted
+ * without a checkpoint), then lower priority, then (fair-share) the queue with the higher share, then
+ * the latest admitted, then the latest submitted
  * (so equal victims are taken from the back of their queue), until the preemptor fits its quota and placeGang
  * places it; then victims whose removal turned out unnecessary are put back (most waste first). If
  * no set of eligible victims makes it fit, every tentative release is undone exactly
