@@ -36,9 +36,13 @@ export function kubeconfigProblem(text: string, context?: string): string | unde
   const userName = selected.user;
   if (typeof userName !== 'string' || !users.has(userName))
     return `context "${wanted}" names user ${JSON.stringify(userName)}, which users does not define`;
-  const server = clusters.get(clusterName)?.server;
+  const cluster = clusters.get(clusterName);
+  const server = cluster?.server;
   if (typeof server !== 'string' || !isHttpUrl(server))
     return `cluster "${clusterName}" has no server URL (clusters[].cluster.server must be http(s)://…)`;
+  // The official client refuses plain HTTP unless TLS verification is explicitly off.
+  if (server.startsWith('http:') && cluster?.['insecure-skip-tls-verify'] !== true)
+    return `cluster "${clusterName}" serves plain HTTP (${server}): use https://, or set insecure-skip-tls-verify: true`;
   return undefined;
 }
 

@@ -53,6 +53,11 @@ interface TrackedPod {
   reported?: 'Running';
   /** Set once the Job exists in the cluster (created or found). */
   created: boolean;
+  /**
+   * The first poll whose list was requested after the Job existed: an earlier list may predate
+   * the Job (or show the ended Job it replaced), so it says nothing about this one.
+   */
+  listedFrom: number;
   stopping: boolean;
 }
 
@@ -69,6 +74,8 @@ export class KubernetesRuntime implements PodRuntime {
   #polling = false;
   #closed = false;
   #reachable: boolean | undefined;
+  /** Polls started so far; they run one at a time. */
+  #polls = 0;
 
   /** Throws when the kubeconfig cannot be loaded (the Cluster's validation makes that rare). */
   constructor(options: KubernetesRuntimeOptions) {
@@ -84,7 +91,13 @@ export class KubernetesRuntime implements PodRuntime {
 
   launch(pod: PodLaunch): void {
     if (this.#closed || this.#pods.has(pod.id)) return;
-    const tracked: TrackedPod = { id: pod.id, job: jobName(pod), created: false, stopping: false };
+    const tracked: TrackedPod = {
+      id: pod.id,
+      job: jobName(pod),
+      created: false,
+      listedFrom: Number.POSITIVE_INFINITY,
+      stopping: false,
+    };
     this.#pods.set(pod.id, tracked);
     void this.#create(pod, tracked).catch((error: unknown) =>
       this.#fail(tracked, failureOf(error, this.#server)),
@@ -117,6 +130,7 @@ export class KubernetesRuntime implements PodRuntime {
   async poll(): Promise<void> {
     if (this.#polling || this.#closed) return;
     this.#polling = true;
+    const poll = ++this.#polls;
     try {
       const list = await this.#api.listNamespacedJob({
         namespace: this.#o.namespace,
@@ -124,7 +138,7 @@ export class KubernetesRuntime implements PodRuntime {
       });
       const byName = new Map(list.items.map((job) => [job.metadata?.name ?? '', job]));
       for (const tracked of [...this.#pods.values()]) {
-        if (!tracked.created || tracked.stopping) continue;
+        if (!tracked.created || tracked.stopping || poll < tracked.listedFrom) continue;
         const job = byName.get(tracked.job);
         if (job === undefined) {
           this.#fail(tracked, {
@@ -167,6 +181,7 @@ export class KubernetesRuntime implements PodRuntime {
       if (!(error instanceof ApiException && error.code === 409)) throw error;
     }
     tracked.created = true;
+    tracked.listedFrom = this.#polls + 1;
     if (tracked.stopping) await this.#deleteStopped(tracked);
   }
 
@@ -187,7 +202,7 @@ export class KubernetesRuntime implements PodRuntime {
     if (id === undefined || name === undefined || this.#pods.has(id) || this.#ended.has(id)) return;
     const phase = observeJob(job.status).phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const tracked: TrackedPod = { id, job: name, created: true, stopping: false };
+    const tracked: TrackedPod = { id, job: name, created: true, listedFrom: this.#polls, stopping: false };
     this.#pods.set(id, tracked);
     this.#observe(tracked, job);
   }
@@ -274,11 +289,12 @@ function failureOf(error: unknown, server: string, what = 'the Job'): { reason: 
       message: `the Kubernetes API at ${server} refused ${what} (HTTP ${error.code}): ${statusMessage(error)}`,
     };
   }
-  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-  return {
-    reason: 'ClusterUnreachable',
-    message: `cannot reach the Kubernetes API at ${server}: ${cause ?? (error as Error).message}`,
-  };
+  // The client's fetch fails with the system error's code (ECONNREFUSED, ENOTFOUND, ETIMEDOUT…).
+  const code = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    return { reason: 'ClusterUnreachable', message: `cannot reach the Kubernetes API at ${server}: ${code}` };
+  }
+  return { reason: 'Error', message: (error as Error).message };
 }
 
 /**

@@ -41,6 +41,15 @@ describe('kubeconfigProblem', () => {
       text: kubeconfig({ server: 'not a url' }),
       problem: /cluster "test-cluster" has no server URL/,
     },
+    {
+      name: 'a plain-HTTP server with TLS verification on',
+      text: kubeconfig({ server: 'http://10.0.0.1:8080' }).replace(
+        'insecure-skip-tls-verify: true',
+        'insecure-skip-tls-verify: false',
+      ),
+      problem:
+        /serves plain HTTP \(http:\/\/10.0.0.1:8080\): use https:\/\/, or set insecure-skip-tls-verify: true/,
+    },
   ])('names the problem with $name', ({ text, problem }) => {
     expect(kubeconfigProblem(text)).toMatch(problem);
   });
