@@ -3,7 +3,11 @@ import { API, type ApiClient } from './api/client.js';
 import { type Collection, useCollection } from './api/use-collection.js';
 import type { Cluster, Node, Project, Queue, Site, Workload } from './model/objects.js';
 
-/** The collections every page draws from, listed once and kept live by one watch each. */
+/**
+ * The collections every page draws from, listed once. Nodes, queues and workloads are kept live
+ * by one watch each; sites, clusters and projects (set up by platform engineers, rarely changed)
+ * are read at sign-in and on a reload, which leaves the browser connections for other requests.
+ */
 export interface FleetData {
   readonly client: ApiClient;
   readonly whoami: Whoami;
@@ -26,12 +30,12 @@ const Context = createContext<FleetData | undefined>(undefined);
 
 export function FleetDataProvider(props: { client: ApiClient; whoami: Whoami; children: ReactNode }) {
   const { client, whoami } = props;
-  const sites = useCollection<Site>(client, `${API}/sites`);
-  const clusters = useCollection<Cluster>(client, `${API}/clusters`);
-  const nodes = useCollection<Node>(client, `${API}/nodes`);
-  const projects = useCollection<Project>(client, `${API}/projects`);
-  const queues = useCollection<Queue>(client, `${API}/queues`);
-  const workloads = useCollection<Workload>(client, `${API}/workloads`);
+  const sites = useCollection<Site>(client, `${API}/sites`, false);
+  const clusters = useCollection<Cluster>(client, `${API}/clusters`, false);
+  const nodes = useCollection<Node>(client, `${API}/nodes`, true);
+  const projects = useCollection<Project>(client, `${API}/projects`, false);
+  const queues = useCollection<Queue>(client, `${API}/queues`, true);
+  const workloads = useCollection<Workload>(client, `${API}/workloads`, true);
   const tenantOf = useMemo(() => {
     const byProject = new Map<string, string | undefined>();
     for (const p of projects.items.values()) byProject.set(p.metadata.name, p.metadata.tenant);

@@ -22,12 +22,15 @@ export function objectKey(object: { metadata: ObjectMeta }): string {
 }
 
 /**
- * A live collection: listed once (every page), then followed through the watch API from
- * the list's revision, so the page never polls. When the watch ends it lists again.
+ * A collection listed once (every page) and, when `live`, followed through the watch API from
+ * the list's revision, so the page never polls; when the watch ends it lists again. Only the
+ * kinds that change while one looks are live: a browser opens at most 6 connections to a host
+ * over HTTP/1.1, and every watch holds one for good.
  */
 export function useCollection<T extends { metadata: ObjectMeta }>(
   client: ApiClient,
   path: string,
+  live: boolean,
 ): Collection<T> {
   const [state, setState] = useState<Collection<T>>({
     items: new Map(),
@@ -50,6 +53,7 @@ export function useCollection<T extends { metadata: ObjectMeta }>(
         items.clear();
         for (const item of listed) items.set(objectKey(item), item);
         publish(undefined);
+        if (!live) return;
         stopWatch = watchCollection<T>(
           client,
           path,
@@ -81,6 +85,6 @@ export function useCollection<T extends { metadata: ObjectMeta }>(
       stopWatch?.();
       if (timer) clearTimeout(timer);
     };
-  }, [client, path]);
+  }, [client, path, live]);
   return state;
 }

@@ -32,7 +32,7 @@ export function GpuCellView({ gpu }: { gpu: GpuCell }) {
           }}
           title={`${slice.profile} @${slice.start}: ${slice.holder?.workload ?? 'free'}`}
         >
-          <span>{slice.profile.split('.')[0]}</span>
+          <span>{slice.size >= 2 ? slice.profile : slice.profile.split('.')[0]}</span>
         </div>
       ))}
     </div>

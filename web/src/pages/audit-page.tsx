@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiFailure } from '../api/client.js';
 import { VirtualList } from '../components/virtual-list.js';
 import { useFleetData } from '../fleet-data.js';
 
@@ -52,7 +53,8 @@ export function AuditPage() {
       setVerification(await client.json<Verification>('/dashboard/v1/audit/verification'));
       setError(undefined);
     } catch (e) {
-      setError((e as Error).message);
+      const refused = e instanceof ApiFailure && (e.status === 403 || e.status === 404);
+      setError(`${refused ? 'The audit trail is not available to this token: ' : ''}${(e as Error).message}`);
     }
   }, [client]);
   useEffect(() => void load(), [load]);

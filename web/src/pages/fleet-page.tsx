@@ -88,7 +88,7 @@ export function FleetPage() {
             <span>{g.nodes.length} nodes</span>
             <span>{g.gpus} GPUs</span>
             <span className="share" style={{ background: heat(g.gpus === 0 ? 0 : g.allocated / g.gpus) }}>
-              {percent(g.allocated, g.gpus)} allocated
+              {g.gpus === 0 ? 'no GPUs' : `${percent(g.allocated, g.gpus)} allocated`}
             </span>
           </button>
           <HeatStrip nodes={g.nodes} width={900} />

@@ -1,0 +1,200 @@
+/**
+ * The dashboard as its users see it: a real `strata up --demo` child process, the built web app
+ * it serves over HTTPS, and the system's Chromium driven by playwright-core (test/e2e/browser.ts).
+ * Needs a fresh `npm run build` (the server serves dist/web). Screenshots are kept under
+ * test-artifacts/screenshots/. Without Chromium this file fails, saying how to install it.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, newContext, openPage, screenshot, signIn } from './browser.js';
+import { demoDocuments, Sandbox, type UpProcess } from './support.js';
+
+let sandbox: Sandbox;
+let up: UpProcess;
+let browser: Browser;
+let admin: string;
+/** A tenant-admin token pinned to the demo's second tenant, globex. */
+let globex: string;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  sandbox = await Sandbox.create('dashboard');
+  up = await sandbox.up({ demo: true });
+  admin = (await readFile(join(up.dataDir, 'admin-token'), 'utf8')).trim();
+  const created = await sandbox.strata(['token', 'create', '--tenant', 'globex', '--role', 'tenant-admin']);
+  if (created.code !== 0) throw new Error(`token create failed: ${created.stderr}`);
+  globex = created.stdout.trim();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await sandbox?.dispose();
+});
+
+async function adminPage(): Promise<Page> {
+  const page = await (await newContext(browser)).newPage();
+  await signIn(page, up.url, admin);
+  return page;
+}
+
+async function applyYaml(name: string, yaml: string): Promise<void> {
+  const file = join(sandbox.root, `${name}.yaml`);
+  await writeFile(file, yaml);
+  const applied = await sandbox.strata(['apply', '-f', file]);
+  if (applied.code !== 0) throw new Error(`apply ${name} failed: ${applied.stderr}`);
+}
+
+const demoNodes = async () =>
+  (await demoDocuments()).filter((d) => d.kind === 'Node').map((d) => (d.metadata as { name: string }).name);
+
+describe('the dashboard served by strata up --demo', () => {
+  it('prints its address in the banner and serves the app at / without a token', async () => {
+    expect(up.banner).toContain(`dashboard    ${up.url}/`);
+    const page = await (await newContext(browser)).newPage();
+    const response = await page.goto(up.url);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-type']).toContain('text/html');
+    await expect(page.locator('input[name="token"]').isVisible()).resolves.toBe(true);
+    await page.context().close();
+  });
+
+  it('refuses a wrong token at sign-in and keeps the user on the sign-in form', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(up.url);
+    await page.locator('input[name="token"]').fill('strata_0000_not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Sign-in failed').waitFor();
+    await page.context().close();
+  });
+});
+
+describe('fleet page', () => {
+  it("shows every demo site and node, with the A100s' MIG layouts, and marks simulated nodes", async () => {
+    const page = await adminPage();
+    await page.getByTestId('fleet-page').waitFor();
+    const names = await demoNodes();
+    await page.locator(`[data-node="${names.at(-1)}"]`).waitFor();
+    const sites = await page.getByTestId('site-group').evaluateAll((els) => els.map((e) => e.dataset.site));
+    expect(sites).toEqual(expect.arrayContaining(['fra', 'par', 'iad']));
+    const shown = await page.getByTestId('node').evaluateAll((els) => els.map((e) => e.dataset.node));
+    expect(shown).toEqual(expect.arrayContaining(names));
+    const slices = page.locator('[data-node="par-a100-01"] [data-testid="mig-slice"]');
+    expect(await slices.count()).toBeGreaterThan(8);
+    expect(await slices.first().getAttribute('title')).toMatch(/^\dg\.\d+gb @\d/);
+    // The demo's nodes have no agent: the simulated provider runs them, and the page says so.
+    expect(await page.locator('[data-node="par-a100-01"] .badge.sim').textContent()).toBe('simulated');
+    await screenshot(page, 'fleet');
+    await page.context().close();
+  });
+});
+
+describe('workloads page', () => {
+  const name = 'dashboard-notebook';
+  const queue = 'dashboard-e2e';
+
+  it('shows a workload submitted with the CLI as pending, then admitted, live through the watch API', async () => {
+    const page = await adminPage();
+    const lists: string[] = [];
+    page.on('request', (r) => {
+      if (/\/workloads\?limit=/.test(r.url())) lists.push(r.url());
+    });
+    await openPage(page, 'Workloads');
+    await page.getByTestId('workload-list').waitFor();
+    // Its queue does not exist yet, so it waits (like Kueue) until the queue is created.
+    await applyYaml(
+      name,
+      `apiVersion: strata.dev/v1alpha1
+kind: Workload
+metadata: { name: ${name}, project: acme-research }
+spec:
+  queue: ${queue}
+  podSets:
+    - name: jupyter
+      resources:
+        cpu: 2
+        memory: 8Gi
+        accelerators: { migProfile: 1g.10gb, models: [A100-SXM-80GB] }
+      command: [jupyter, lab]
+`,
+    );
+    const row = page.locator(`[data-workload="${name}"]`);
+    await page.locator(`[data-workload="${name}"][data-phase="Pending"]`).waitFor();
+    await screenshot(page, 'workload-pending');
+
+    await applyYaml(
+      queue,
+      `apiVersion: strata.dev/v1alpha1
+kind: Queue
+metadata: { name: ${queue}, tenant: acme }
+spec:
+  resources:
+    - resourceClass: a100-mig-1g
+      nominal: { migProfiles: { 1g.10gb: 2 } }
+    - resourceClass: cpu
+      nominal: { cpu: 8, memory: 64Gi }
+`,
+    );
+    await page
+      .locator(
+        `[data-workload="${name}"][data-phase="Admitted"], [data-workload="${name}"][data-phase="Running"]`,
+      )
+      .waitFor();
+    expect(await row.textContent()).toMatch(/par-a100-0\d/);
+    await screenshot(page, 'workload-admitted');
+    // Listed when the page opened, before this test looked; every later change came through the watch.
+    expect(lists).toEqual([]);
+    await page.context().close();
+  });
+
+  it('explains why qwen-7b-eval is pending: blocked by its queue’s 3g.40gb quota', async () => {
+    const page = await adminPage();
+    await openPage(page, 'Workloads');
+    await page.locator('[data-workload="qwen-7b-eval"]').click();
+    await page.getByTestId('why-pending').waitFor();
+    expect(await page.getByTestId('pending-reason').textContent()).toMatch(/quota/);
+    expect(await page.getByTestId('why-pending').textContent()).toContain('3g.40gb');
+    await screenshot(page, 'why-pending');
+    await page.context().close();
+  });
+});
+
+describe('tenancy', () => {
+  it("shows a globex token only globex's workloads, none of acme's", async () => {
+    const page = await (await newContext(browser)).newPage();
+    await signIn(page, up.url, globex);
+    expect(await page.getByTestId('whoami').textContent()).toContain('tenant globex');
+    await openPage(page, 'Workloads');
+    await page.locator('[data-workload="nightly-embeddings"]').waitFor();
+    const rows = await page
+      .getByTestId('workload-row')
+      .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.includes('acme'))).toEqual([]);
+    await screenshot(page, 'tenant-globex-workloads');
+    await page.context().close();
+  });
+
+  it('tells a globex token the audit trail is not available to it', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await signIn(page, up.url, globex);
+    await openPage(page, 'Audit');
+    await page.getByText('The audit trail is not available to this token').waitFor();
+    await page.context().close();
+  });
+});
+
+describe('audit page', () => {
+  it("shows the trail with the server's verdict on its hash chain", async () => {
+    const page = await adminPage();
+    await openPage(page, 'Audit');
+    expect(await page.getByTestId('chain-status').textContent()).toMatch(/^chain verified: \d+ records$/);
+    await page.getByPlaceholder('search subject, verb, object, reason').fill('qwen-7b-eval');
+    await page.getByText(/^\d+ of \d+ records/).waitFor();
+    const rows = await page.getByTestId('audit-list').locator('.row').count();
+    expect(rows).toBeGreaterThan(0);
+    await screenshot(page, 'audit');
+    await page.context().close();
+  });
+});
