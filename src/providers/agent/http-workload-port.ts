@@ -14,7 +14,7 @@ import type { WorkloadPort, WorkloadRef } from '../workload-port.js';
 import { type AgentHttp, type AgentResponse, errorMessage } from './agent-http.js';
 import { apiPaths } from './api-paths.js';
 
-const PAGE = 500;
+const PAGE_SIZE = 500;
 const RECONNECT_MS = 1_000;
 
 /** The server refused the agent (401 bad or revoked token, 403 a role without the permission). */
@@ -42,7 +42,8 @@ interface ListBody {
   readonly items: readonly ApiObject[];
 }
 
-export function httpWorkloadPort(http: AgentHttp): WorkloadPort {
+export function httpWorkloadPort(http: AgentHttp, options: { pageSize?: number } = {}): WorkloadPort {
+  const pageSize = String(options.pageSize ?? PAGE_SIZE);
   let revision: string | undefined;
   const get = async (path: string, doing: string): Promise<ApiObject | undefined> => {
     const response = await http.request('GET', path);
@@ -58,7 +59,7 @@ export function httpWorkloadPort(http: AgentHttp): WorkloadPort {
       do {
         const response = await http.request(
           'GET',
-          apiPaths.workloads({ limit: String(PAGE), ...(cont !== undefined && { continue: cont }) }),
+          apiPaths.workloads({ limit: pageSize, ...(cont !== undefined && { continue: cont }) }),
         );
         expectOk(response, 'listing workloads');
         const body = response.body as ListBody;
