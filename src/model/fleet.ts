@@ -57,6 +57,8 @@ export const kubernetesClusterSpec = z.strictObject({
   schedulerName: z.string().min(1).optional(),
   /** The image the pods' commands run in: Workloads name a command, not an image. */
   image: z.string().min(1).default('docker.io/library/busybox:1.37'),
+  /** How a gang whose pods all run on this cluster is created: a Job per pod, or one JobSet (needs the JobSet controller). */
+  gangs: z.enum(['Jobs', 'JobSet']).default('Jobs'),
 });
 export type KubernetesClusterSpec = z.infer<typeof kubernetesClusterSpec>;
 

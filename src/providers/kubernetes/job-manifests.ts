@@ -212,6 +212,22 @@ function acceleratorResources(devices: readonly DeviceBinding[], milliGpu?: numb
   return out;
 }
 
+/** The JobSet of a gang's attempt: the same for every pod of it. */
+export function jobSetName(launch: Pick<PodLaunch, 'workload' | 'attempt'>): string {
+  const gang = `${launch.workload.project ?? ''}/${launch.workload.name}@${launch.attempt}`;
+  // The JobSet controller names each child Job `<jobset>-<replicatedJob>-<index>`, itself a label value.
+  return dnsName(`strata-${launch.workload.name}`, gang, 45);
+}
+
+function replicatedJobName(launch: Pick<PodLaunch, 'rank'>): string {
+  return `rank-${launch.rank}`;
+}
+
+/** The Job the JobSet controller makes for a pod of `gangJobSet` (its replicatedJob has one replica: index 0). */
+export function jobSetChildName(launch: Pick<PodLaunch, 'workload' | 'attempt' | 'rank'>): string {
+  return `${jobSetName(launch)}-${replicatedJobName(launch)}-0`;
+}
+
 /**
  * One JobSet for a whole gang (all of its launches, one attempt): one replicatedJob of one replica
  * per pod, in rank order, each pinned to its own node; the gang fails as one.
@@ -220,14 +236,12 @@ export function gangJobSet(launches: readonly PodLaunch[], target: JobTarget): J
   const first = launches[0];
   if (first === undefined) throw new RangeError('a JobSet needs at least one pod');
   const ordered = [...launches].sort((a, b) => a.rank - b.rank);
-  const gangId = `${first.workload.project ?? ''}/${first.workload.name}@${first.attempt}`;
   const { [LABELS.pod]: _pod, ...labels } = labelsOf(first, target);
   return {
     apiVersion: 'jobset.x-k8s.io/v1alpha2',
     kind: 'JobSet',
     metadata: {
-      // The JobSet controller names each child Job `<jobset>-<replicatedJob>-<index>`, itself a label value.
-      name: dnsName(`strata-${first.workload.name}`, gangId, 45),
+      name: jobSetName(first),
       namespace: target.namespace,
       labels,
       annotations: { [LAUNCH_ID_ANNOTATION]: ordered.map((l) => l.id).join(',') },
@@ -235,7 +249,7 @@ export function gangJobSet(launches: readonly PodLaunch[], target: JobTarget): J
     spec: {
       failurePolicy: { maxRestarts: 0 },
       replicatedJobs: ordered.map((launch) => ({
-        name: `rank-${launch.rank}`,
+        name: replicatedJobName(launch),
         replicas: 1,
         template: {
           metadata: { labels: labelsOf(launch, target), annotations: { [LAUNCH_ID_ANNOTATION]: launch.id } },

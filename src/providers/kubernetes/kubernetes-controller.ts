@@ -158,6 +158,7 @@ class KubernetesProviderShell {
         image: cluster.spec.image,
         ...(cluster.spec.queueName !== undefined && { queueName: cluster.spec.queueName }),
         ...(cluster.spec.schedulerName !== undefined && { schedulerName: cluster.spec.schedulerName }),
+        gangs: cluster.spec.gangs,
         clock: this.clock,
         ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }),
         tolerations: (launch) => this.#tolerations(launch.workload),

@@ -1,6 +1,10 @@
 /**
  * The Kubernetes provider's PodRuntime: each launched pod becomes one `batch/v1` Job (see
- * job-manifests.ts) created, observed and deleted through the official client. Job status is read
+ * job-manifests.ts) created, observed and deleted through the official client. With `gangs:
+ * 'JobSet'`, the pods of a gang launched together (the runner launches a workload's pods in one
+ * pass) become one JobSet instead, and each pod is observed through the child Job the JobSet
+ * controller makes for it (it carries the pod template's labels and annotations); stopping a
+ * pod deletes the JobSet, since the gang cannot run without it. Job status is read
  * by listing Strata's Jobs of this cluster every `pollMs` (one request per cluster, however many
  * pods), which also adopts the Jobs a previous leader created: a Job outlives the control plane
  * that created it, so a new leader finds it, reports it and stops it if it is no longer wanted.
@@ -11,14 +15,18 @@
  * A launch of an id this runtime saw end (the runner restarting a pod in place) deletes the ended
  * Job first, since the Job name is fixed per launch id.
  */
-import { ApiException, BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { ApiException, BatchV1Api, CustomObjectsApi, KubeConfig, type V1Job } from '@kubernetes/client-node';
 import type { Clock } from '../../runtime/clock.js';
 import type { PodLaunch, PodReport, PodRuntime } from '../pod-launch.js';
 import {
+  gangJobSet,
   type JobTarget,
   type JobToleration,
   jobName,
   jobProblem,
+  jobSetChildName,
+  jobSetName,
+  jobSetProblem,
   LABELS,
   LAUNCH_ID_ANNOTATION,
   labelValue,
@@ -36,6 +44,8 @@ export interface KubernetesRuntimeOptions {
   readonly image: string;
   readonly queueName?: string;
   readonly schedulerName?: string;
+  /** JobSet: a gang whose pods are all launched here together becomes one JobSet. Default Jobs. */
+  readonly gangs?: 'Jobs' | 'JobSet';
   readonly clock: Clock;
   /** How often Job status is read; default 2000 ms. */
   readonly pollMs?: number;
@@ -46,9 +56,16 @@ export interface KubernetesRuntimeOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
+/** The label the JobSet controller puts on its child Jobs. */
+const JOBSET_NAME_LABEL = 'jobset.sigs.k8s.io/jobset-name';
+
 interface TrackedPod {
   readonly id: string;
-  readonly job: string;
+  /** The pod's Job: its own, or the child Job of its gang's JobSet. */
+  job: string;
+  /** Its gang's JobSet, deleted (with every pod of the gang) when the pod is stopped. */
+  jobSet?: string;
   /** Last phase reported; a pod is forgotten once it reports a terminal one. */
   reported?: 'Running';
   /** Set once the Job exists in the cluster (created or found). */
@@ -65,6 +82,9 @@ export class KubernetesRuntime implements PodRuntime {
   readonly name = 'kubernetes';
   readonly #o: KubernetesRuntimeOptions;
   readonly #api: BatchV1Api;
+  readonly #custom: CustomObjectsApi;
+  /** Gang pods launched in this turn of the event loop, by JobSet name: created together after it. */
+  readonly #gangs = new Map<string, PodLaunch[]>();
   readonly #server: string;
   readonly #pods = new Map<string, TrackedPod>();
   /** Ids whose Job ended under this runtime: launching one again replaces its Job. */
@@ -85,23 +105,37 @@ export class KubernetesRuntime implements PodRuntime {
     if (options.context !== undefined) config.setCurrentContext(options.context);
     this.#server = config.getCurrentCluster()?.server ?? '(no server)';
     this.#api = config.makeApiClient(BatchV1Api);
+    this.#custom = config.makeApiClient(CustomObjectsApi);
     this.#timer = setInterval(() => void this.poll(), options.pollMs ?? 2000);
     this.#timer.unref();
   }
 
   launch(pod: PodLaunch): void {
     if (this.#closed || this.#pods.has(pod.id)) return;
+    // A pod restarted on its own (it ended here before) cannot rejoin its gang's JobSet.
+    const gang = this.#o.gangs === 'JobSet' && pod.worldSize > 1 && !this.#ended.has(pod.id);
     const tracked: TrackedPod = {
       id: pod.id,
-      job: jobName(pod),
+      job: gang ? jobSetChildName(pod) : jobName(pod),
+      ...(gang && { jobSet: jobSetName(pod) }),
       created: false,
       listedFrom: Number.POSITIVE_INFINITY,
       stopping: false,
     };
     this.#pods.set(pod.id, tracked);
-    void this.#create(pod, tracked).catch((error: unknown) =>
-      this.#fail(tracked, failureOf(error, this.#server)),
-    );
+    if (!gang) {
+      this.#createJob(pod, tracked);
+      return;
+    }
+    const name = jobSetName(pod);
+    const pending = this.#gangs.get(name);
+    if (pending !== undefined) {
+      pending.push(pod);
+      return;
+    }
+    this.#gangs.set(name, [pod]);
+    // The runner launches a workload's pods in one pass: wait for the rest of the gang.
+    setImmediate(() => this.#launchGang(name));
   }
 
   stop(id: string): void {
@@ -165,6 +199,62 @@ export class KubernetesRuntime implements PodRuntime {
     this.#o.onReachability?.(reachable, message);
   }
 
+  #createJob(launch: PodLaunch, tracked: TrackedPod): void {
+    void this.#create(launch, tracked).catch((error: unknown) =>
+      this.#fail(tracked, failureOf(error, this.#server)),
+    );
+  }
+
+  /** One JobSet when the whole gang was launched here; otherwise (a gang across clusters) a Job per pod. */
+  #launchGang(name: string): void {
+    const launches = this.#gangs.get(name) ?? [];
+    this.#gangs.delete(name);
+    const pods = launches.flatMap((launch) => {
+      const tracked = this.#pods.get(launch.id);
+      return tracked === undefined ? [] : [{ launch, tracked }];
+    });
+    const whole = new Set(pods.map((p) => p.launch.rank)).size === pods[0]?.launch.worldSize;
+    if (!whole) {
+      for (const { launch, tracked } of pods) {
+        tracked.job = jobName(launch);
+        delete tracked.jobSet;
+        this.#createJob(launch, tracked);
+      }
+      return;
+    }
+    void this.#createJobSet(pods).catch((error: unknown) => {
+      const failure = failureOf(error, this.#server, 'the JobSet');
+      for (const { tracked } of pods) this.#fail(tracked, failure);
+    });
+  }
+
+  async #createJobSet(pods: readonly { launch: PodLaunch; tracked: TrackedPod }[]): Promise<void> {
+    const launches = pods.map((p) => p.launch);
+    const first = launches[0] as PodLaunch;
+    const tolerations = (await this.#o.tolerations?.(first)) ?? [];
+    const manifest = gangJobSet(launches, { ...this.#target(), tolerations });
+    const problem = jobSetProblem(manifest);
+    if (problem !== undefined) {
+      for (const { tracked } of pods) this.#fail(tracked, { reason: 'InvalidManifest', message: problem });
+      return;
+    }
+    try {
+      await this.#custom.createNamespacedCustomObject({
+        ...JOBSET,
+        namespace: this.#o.namespace,
+        body: manifest,
+      });
+    } catch (error) {
+      // The JobSet is already there: a previous leader created it; this launch adopts it.
+      if (!(error instanceof ApiException && error.code === 409)) throw error;
+    }
+    for (const { tracked } of pods) {
+      tracked.created = true;
+      tracked.listedFrom = this.#polls + 1;
+      if (tracked.stopping) await this.#deleteStopped(tracked);
+    }
+  }
+
   async #create(launch: PodLaunch, tracked: TrackedPod): Promise<void> {
     const tolerations = (await this.#o.tolerations?.(launch)) ?? [];
     const manifest = podJob(launch, { ...this.#target(), tolerations });
@@ -173,7 +263,7 @@ export class KubernetesRuntime implements PodRuntime {
       this.#fail(tracked, { reason: 'InvalidManifest', message: problem });
       return;
     }
-    if (this.#ended.delete(launch.id)) await this.#delete(tracked.job);
+    if (this.#ended.delete(launch.id)) await this.#delete({ job: tracked.job });
     try {
       await this.#api.createNamespacedJob({ namespace: this.#o.namespace, body: manifest as V1Job });
     } catch (error) {
@@ -202,7 +292,15 @@ export class KubernetesRuntime implements PodRuntime {
     if (id === undefined || name === undefined || this.#pods.has(id) || this.#ended.has(id)) return;
     const phase = observeJob(job.status).phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const tracked: TrackedPod = { id, job: name, created: true, listedFrom: this.#polls, stopping: false };
+    const jobSet = job.metadata?.labels?.[JOBSET_NAME_LABEL];
+    const tracked: TrackedPod = {
+      id,
+      job: name,
+      ...(jobSet !== undefined && { jobSet }),
+      created: true,
+      listedFrom: this.#polls,
+      stopping: false,
+    };
     this.#pods.set(id, tracked);
     this.#observe(tracked, job);
   }
@@ -226,35 +324,34 @@ export class KubernetesRuntime implements PodRuntime {
   }
 
   async #deleteStopped(tracked: TrackedPod): Promise<void> {
+    const what = tracked.jobSet !== undefined ? `JobSet ${tracked.jobSet}` : `Job ${tracked.job}`;
+    let message = `stopped: ${what} deleted`;
     try {
-      await this.#delete(tracked.job);
-      this.#end(tracked, {
-        id: tracked.id,
-        phase: 'Failed',
-        at: this.#o.clock.now().toISOString(),
-        reason: 'Stopped',
-        message: `stopped: Job ${tracked.job} deleted`,
-      });
+      await this.#delete(tracked);
     } catch (error) {
-      const failure = failureOf(error, this.#server);
-      this.#end(tracked, {
-        id: tracked.id,
-        phase: 'Failed',
-        at: this.#o.clock.now().toISOString(),
-        reason: 'Stopped',
-        message: `stopped, but deleting Job ${tracked.job} failed: ${failure.message}`,
-      });
+      message = `stopped, but deleting ${what} failed: ${failureOf(error, this.#server).message}`;
     }
+    this.#end(tracked, {
+      id: tracked.id,
+      phase: 'Failed',
+      at: this.#o.clock.now().toISOString(),
+      reason: 'Stopped',
+      message,
+    });
   }
 
-  /** Deletes a Job and, in the background, its pods; a Job already gone is fine. */
-  async #delete(job: string): Promise<void> {
+  /**
+   * Deletes a pod's Job, or its gang's JobSet (and so every pod of the gang), and their pods in
+   * the background; one already gone is fine.
+   */
+  async #delete(target: { readonly job: string; readonly jobSet?: string }): Promise<void> {
+    const common = { namespace: this.#o.namespace, propagationPolicy: 'Background' };
     try {
-      await this.#api.deleteNamespacedJob({
-        name: job,
-        namespace: this.#o.namespace,
-        propagationPolicy: 'Background',
-      });
+      if (target.jobSet !== undefined) {
+        await this.#custom.deleteNamespacedCustomObject({ ...JOBSET, ...common, name: target.jobSet });
+      } else {
+        await this.#api.deleteNamespacedJob({ ...common, name: target.job });
+      }
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 404)) throw error;
     }

@@ -7,8 +7,13 @@
  *   GET    /apis/batch/v1/namespaces/:ns/jobs?labelSelector=…   list (JobList)
  *   GET    /apis/batch/v1/namespaces/:ns/jobs/:name      read (404 NotFound)
  *   DELETE /apis/batch/v1/namespaces/:ns/jobs/:name?propagationPolicy=…   delete (Status Success)
+ *   POST   /apis/jobset.x-k8s.io/v1alpha2/namespaces/:ns/jobsets        create a JobSet (409)
+ *   DELETE /apis/jobset.x-k8s.io/v1alpha2/namespaces/:ns/jobsets/:name  delete it and its Jobs
  *
  * Errors are `kind: Status` bodies as the API server writes them; a wrong bearer token gets 401.
+ * Standing in for the JobSet controller, a created JobSet makes one child Job per replica, named
+ * `<jobset>-<replicatedJob>-<index>` with the template's labels and annotations plus
+ * `jobset.sigs.k8s.io/jobset-name`.
  * There is no kubelet and no Job controller: the fake "runs" a Job by advancing its status on a
  * timer (active, then ready, then succeeded or failed) as the test's `outcome` rule says, and keeps
  * a Job that is `Running` active until it is deleted. Nothing here proves how a real cluster
@@ -46,10 +51,14 @@ interface StoredJob {
 }
 
 const JOBS_PATH = /^\/apis\/batch\/v1\/namespaces\/([a-z0-9-]+)\/jobs(?:\/([a-z0-9.-]+))?$/;
+const JOBSETS_PATH =
+  /^\/apis\/jobset\.x-k8s\.io\/v1alpha2\/namespaces\/([a-z0-9-]+)\/jobsets(?:\/([a-z0-9.-]+))?$/;
+const JOBSET_NAME_LABEL = 'jobset.sigs.k8s.io/jobset-name';
 
 export class FakeKubeApiServer {
   readonly requests: RecordedRequest[] = [];
   readonly #jobs = new Map<string, StoredJob>();
+  readonly #jobSets = new Map<string, JobObject>();
   readonly #server: Server;
   readonly #options: FakeKubeApiServerOptions;
   #timer: NodeJS.Timeout | undefined;
@@ -78,6 +87,11 @@ export class FakeKubeApiServer {
     return [...this.#jobs.values()]
       .filter((j) => j.object.metadata.namespace === namespace)
       .map((j) => j.object);
+  }
+
+  /** The JobSets stored now, in a namespace. */
+  jobSets(namespace = 'default'): JobObject[] {
+    return [...this.#jobSets.values()].filter((j) => j.metadata.namespace === namespace);
   }
 
   /** Ends a Job now, as its outcome says (for a Job the rule keeps Running). */
@@ -137,6 +151,11 @@ export class FakeKubeApiServer {
       send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
+    const [, setNamespace, setName] = JOBSETS_PATH.exec(url.pathname) ?? [];
+    if (setNamespace !== undefined) {
+      this.#handleJobSet(req.method ?? '', res, setNamespace, setName, body);
+      return;
+    }
     const [, namespace, name] = JOBS_PATH.exec(url.pathname) ?? [];
     if (namespace === undefined) {
       send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
@@ -148,6 +167,65 @@ export class FakeKubeApiServer {
       this.#read(res, namespace, name);
     } else if (name !== undefined && req.method === 'DELETE') {
       this.#delete(res, namespace, name);
+    } else {
+      send(
+        res,
+        405,
+        status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+      );
+    }
+  }
+
+  #handleJobSet(
+    method: string,
+    res: ServerResponse,
+    namespace: string,
+    name: string | undefined,
+    body: string,
+  ): void {
+    if (name === undefined && method === 'POST') {
+      const jobSet = JSON.parse(body);
+      const key = `${namespace}/${jobSet.metadata.name}`;
+      if (this.#jobSets.has(key)) {
+        send(
+          res,
+          409,
+          status(409, 'AlreadyExists', `jobsets.jobset.x-k8s.io "${jobSet.metadata.name}" already exists`),
+        );
+        return;
+      }
+      const object = { ...jobSet, metadata: { ...jobSet.metadata, namespace, uid: randomUUID() } };
+      this.#jobSets.set(key, object);
+      for (const replicated of jobSet.spec.replicatedJobs) {
+        for (let index = 0; index < (replicated.replicas ?? 1); index++) {
+          this.#store(namespace, {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            metadata: {
+              name: `${jobSet.metadata.name}-${replicated.name}-${index}`,
+              labels: { ...replicated.template.metadata?.labels, [JOBSET_NAME_LABEL]: jobSet.metadata.name },
+              annotations: { ...replicated.template.metadata?.annotations },
+            },
+            spec: replicated.template.spec,
+          });
+        }
+      }
+      send(res, 201, object);
+    } else if (name !== undefined && method === 'DELETE') {
+      if (!this.#jobSets.delete(`${namespace}/${name}`)) {
+        send(res, 404, status(404, 'NotFound', `jobsets.jobset.x-k8s.io "${name}" not found`));
+        return;
+      }
+      for (const [key, job] of this.#jobs) {
+        if (job.object.metadata.labels?.[JOBSET_NAME_LABEL] === name) this.#jobs.delete(key);
+      }
+      send(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name },
+      });
     } else {
       send(
         res,
@@ -175,6 +253,10 @@ export class FakeKubeApiServer {
       send(res, 409, status(409, 'AlreadyExists', `jobs.batch "${name}" already exists`, name));
       return;
     }
+    send(res, 201, this.#store(namespace, job));
+  }
+
+  #store(namespace: string, job: JobObject): JobObject {
     const object = {
       ...job,
       metadata: {
@@ -186,8 +268,12 @@ export class FakeKubeApiServer {
       },
       status: {},
     };
-    this.#jobs.set(key, { object, steps: 0, outcome: this.#options.outcome?.(object) ?? 'Complete' });
-    send(res, 201, object);
+    this.#jobs.set(`${namespace}/${job.metadata.name}`, {
+      object,
+      steps: 0,
+      outcome: this.#options.outcome?.(object) ?? 'Complete',
+    });
+    return object;
   }
 
   #list(res: ServerResponse, namespace: string, query: URLSearchParams): void {

@@ -13,7 +13,7 @@ import type { PodReport } from '../../../src/providers/pod-launch.js';
 import { systemClock } from '../../../src/runtime/clock.js';
 import { FakeKubeApiServer, type FakeKubeApiServerOptions, type JobOutcome } from './fake-kube-apiserver.js';
 import { kubeconfig } from './kubeconfig-builder.js';
-import { launch } from './launch-builder.js';
+import { gang, launch } from './launch-builder.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -225,5 +225,50 @@ describe('KubernetesRuntime', () => {
       phase: 'Failed',
       reason: 'JobDeleted',
     });
+  });
+});
+
+describe('KubernetesRuntime with gangs as JobSets', () => {
+  const jobSetPosts = (fake: FakeKubeApiServer) =>
+    fake.requests.filter((r) => r.method === 'POST' && r.path.includes('/jobsets')).length;
+
+  it('creates one JobSet for a gang launched together and reports each pod from its child Job', async () => {
+    const fake = await fakeServer();
+    const { runtime, reports } = runtimeFor(fake.url, { gangs: 'JobSet' });
+    const pods = gang(3);
+    for (const pod of pods) runtime.launch(pod);
+    await until(() => reports.filter((r) => r.phase === 'Succeeded').length === 3, 'three pods to succeed');
+    expect(jobSetPosts(fake)).toBe(1);
+    expect(posts(fake)).toBe(1);
+    expect(fake.jobSets()).toHaveLength(1);
+    expect(new Set(reports.map((r) => r.id))).toEqual(new Set(pods.map((p) => p.id)));
+    for (const job of fake.jobs()) expect(jobProblem(job)).toBeUndefined();
+  });
+
+  it('makes a Job per pod of a gang only part of which is launched here', async () => {
+    const fake = await fakeServer();
+    const { runtime, reports } = runtimeFor(fake.url, { gangs: 'JobSet' });
+    for (const pod of gang(3).slice(0, 2)) runtime.launch(pod);
+    await until(() => reports.filter((r) => r.phase === 'Succeeded').length === 2, 'two pods to succeed');
+    expect(jobSetPosts(fake)).toBe(0);
+    expect(posts(fake)).toBe(2);
+  });
+
+  it('stops a gang pod by deleting its JobSet in the background', async () => {
+    const fake = await fakeServer({ outcome: () => 'Running' });
+    const { runtime, reports } = runtimeFor(fake.url, { gangs: 'JobSet' });
+    const pods = gang(2);
+    for (const pod of pods) runtime.launch(pod);
+    await until(() => reports.filter((r) => r.phase === 'Running').length === 2, 'both pods to run');
+    for (const pod of pods) runtime.stop(pod.id);
+    await until(() => reports.filter((r) => r.phase === 'Failed').length === 2, 'both pods to stop');
+    expect(reports.filter((r) => r.phase === 'Failed').map((r) => r.phase === 'Failed' && r.reason)).toEqual([
+      'Stopped',
+      'Stopped',
+    ]);
+    expect(fake.jobSets()).toEqual([]);
+    expect(fake.jobs()).toEqual([]);
+    const deletion = fake.requests.find((r) => r.method === 'DELETE' && r.path.includes('/jobsets/'));
+    expect(deletion?.query).toMatchObject({ propagationPolicy: 'Background' });
   });
 });
