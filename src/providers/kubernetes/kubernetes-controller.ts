@@ -20,7 +20,7 @@ import type { Fence, Store } from '../../store/store.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
 import type { JobToleration } from './job-manifests.js';
-import { KubernetesRuntime } from './kubernetes-runtime.js';
+import type { KubernetesRuntime } from './kubernetes-runtime.js';
 
 export interface KubernetesProviderOptions {
   /** How often each cluster's Jobs are read; default 2000 ms. */
@@ -31,6 +31,16 @@ export interface KubernetesProviderOptions {
 }
 
 const SUBJECT = 'system:kubernetes-provider';
+
+/**
+ * The official client takes about a second to import: loaded when a connected Kubernetes cluster
+ * first appears, not on every control-plane start.
+ */
+let runtimeModule: Promise<typeof import('./kubernetes-runtime.js')> | undefined;
+const loadRuntime = () => {
+  runtimeModule ??= import('./kubernetes-runtime.js');
+  return runtimeModule;
+};
 
 type ConnectedCluster = { readonly name: string; readonly spec: NonNullable<ClusterSpec['kubernetes']> };
 
@@ -136,7 +146,7 @@ class KubernetesProviderShell {
         this.#end(cluster.name);
         run = undefined;
       }
-      run ??= this.#begin(cluster, fingerprint);
+      run ??= await this.#begin(cluster, fingerprint);
       if (run === undefined) continue;
       run.nodes = new Set(
         nodes.items
@@ -147,7 +157,9 @@ class KubernetesProviderShell {
     for (const [name, run] of this.#runs) await this.#markNodes(name, run, nodes.items);
   }
 
-  #begin(cluster: ConnectedCluster, fingerprint: string): ClusterRun | undefined {
+  async #begin(cluster: ConnectedCluster, fingerprint: string): Promise<ClusterRun | undefined> {
+    const { KubernetesRuntime } = await loadRuntime();
+    if (this.#stopped) return undefined;
     let runtime: KubernetesRuntime;
     try {
       runtime = new KubernetesRuntime({
