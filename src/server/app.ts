@@ -10,6 +10,7 @@ import { WatchHub } from '../runtime/watch-hub.js';
 import type { Store } from '../store/store.js';
 import { Access } from './access.js';
 import { ApiError, TooManyRequestsError, toApiError } from './api-error.js';
+import { FleetMetrics } from './fleet-metrics.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { type RequestContext, ResourceService } from './resource-service.js';
@@ -25,6 +26,7 @@ import { registerDiscoveryRoutes } from './routes/discovery-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerPendingRoutes } from './routes/pending-routes.js';
 import { registerResourceRoutes } from './routes/resource-routes.js';
+import { installRequestTracing } from './tracing.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -90,6 +92,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const hub = await WatchHub.start(store);
   const access = new Access(store, hub, clock);
   const metrics = new ServerMetrics();
+  const fleetMetrics = await FleetMetrics.start(store, hub, metrics);
   const resources = new ResourceService(store, access, clock, () => metrics.auditDenials.inc());
   const watches = new Set<() => void>();
   const limiter = options.rateLimits === false ? undefined : new RateLimiter(options.rateLimits ?? {}, clock);
@@ -124,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     clientErrorHandler: answerClientError,
   });
   app.decorateRequest('principal', undefined);
+  installRequestTracing(app);
 
   // Bodies are objects: JSON or YAML. Plain text would only fail later, less clearly.
   app.removeContentTypeParser('text/plain');
@@ -218,6 +222,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // Open watches would hold the server open forever: end them before it closes.
   app.addHook('preClose', async () => {
     for (const close of [...watches]) close();
+    fleetMetrics.close();
     hub.close();
   });
   return { app, ctx };

@@ -53,6 +53,9 @@ export function registerUp(program: Command): void {
         const storeUrl = opts.store ?? process.env.STRATA_STORE;
         // Loaded here so that every other command starts without the server and store.
         const { startControlPlane } = await import('../../server/control-plane.js');
+        const { startTracing } = await import('../../server/tracing.js');
+        // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; started first so every request is traced.
+        const stopTracing = await startTracing();
         const plane = await startControlPlane({
           dataDir: opts.dataDir,
           port: parsePort(opts.port),
@@ -104,6 +107,7 @@ export function registerUp(program: Command): void {
         const stop = async (signal: string) => {
           console.log(`\n${signal}: stopping`);
           await plane.close();
+          await stopTracing?.();
           process.exit(0);
         };
         process.once('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,152 @@
+/**
+ * The fleet's state as Prometheus gauges (issue 7), computed from the objects alone: pure, so
+ * the same numbers come from any replica and a test can state them.
+ *
+ * Definitions:
+ * - A GPU's **allocation** is 1 when a holding workload (Admitted, Running) books it whole (or a
+ *   fractional share of it: the booking does not say how much of it is used), and the booked MIG
+ *   instances' memory slices / 8 when it is carved into MIG instances.
+ *   `allocation ratio` = sum of allocations / GPUs, per site and model.
+ * - A GPU is **free** when nothing books it or any of its MIG instances, on a node that accepts
+ *   work (Ready, or not reported by any agent, and not unschedulable). The **typical request** is
+ *   the most common whole-GPU count per pod among the pending and holding workloads (ties go to
+ *   the larger; 1 when there are none). `fragmentation ratio` = free GPUs on nodes with fewer free
+ *   GPUs than the typical request / all free GPUs, per site and model (0 when none is free): the
+ *   share of idle capacity that the usual pod cannot use.
+ * - A queue's **pending** workloads are those in phase Pending (or not yet given a status).
+ */
+import { findAcceleratorModel } from '../hardware/accelerator-models.js';
+import { findMigProfile } from '../hardware/mig.js';
+import { MIG_MEMORY_SLICES } from '../hardware/mig-profiles.js';
+import type { ClusterSpec, NodeSpec, NodeStatus } from '../model/fleet.js';
+import type { ApiObject } from '../model/object.js';
+import type { QueueSpec, WorkloadSpec, WorkloadStatus } from '../model/scheduling.js';
+import { HOLDING_PHASES } from '../model/workload-history.js';
+
+export type NodeObject = ApiObject<NodeSpec, NodeStatus>;
+export type ClusterObject = ApiObject<ClusterSpec>;
+export type WorkloadObject = ApiObject<WorkloadSpec, WorkloadStatus>;
+export type QueueObject = ApiObject<QueueSpec>;
+
+export interface FleetInput {
+  readonly clusters: Iterable<ClusterObject>;
+  readonly nodes: Iterable<NodeObject>;
+  readonly workloads: Iterable<WorkloadObject>;
+  readonly queues: Iterable<QueueObject>;
+}
+
+export interface SiteModelGauge {
+  readonly site: string;
+  readonly model: string;
+  readonly gpus: number;
+  readonly allocated: number;
+  readonly free: number;
+  /** Free GPUs on nodes with fewer free GPUs than the typical request. */
+  readonly stranded: number;
+}
+
+export interface FleetGauges {
+  readonly typicalRequest: number;
+  readonly bySiteModel: readonly SiteModelGauge[];
+  readonly pendingByQueue: ReadonlyMap<string, number>;
+  readonly nodesByState: ReadonlyMap<string, number>;
+}
+
+/** The state label of a node no agent has reported on. */
+export const UNREPORTED = 'Unreported';
+
+interface Booked {
+  readonly whole: Set<number>;
+  /** GPU index → MIG profiles booked on it. */
+  readonly mig: Map<number, string[]>;
+}
+
+export function fleetGauges(input: FleetInput): FleetGauges {
+  const siteOf = new Map<string, string>();
+  for (const c of input.clusters) siteOf.set(c.metadata.name, c.spec.site);
+
+  const booked = new Map<string, Booked>();
+  const pendingByQueue = new Map<string, number>();
+  for (const q of input.queues) pendingByQueue.set(q.metadata.name, 0);
+  const requestSizes = new Map<number, number>();
+  for (const w of input.workloads) {
+    const phase = w.status?.phase ?? 'Pending';
+    const holding = HOLDING_PHASES.has(phase);
+    if (phase === 'Pending') {
+      const queue = w.status?.pending?.queue ?? w.spec.queue;
+      pendingByQueue.set(queue, (pendingByQueue.get(queue) ?? 0) + 1);
+    }
+    if (phase === 'Pending' || holding) {
+      for (const set of w.spec.podSets) {
+        const count = set.resources.accelerators?.count;
+        if (count !== undefined && count >= 1) {
+          requestSizes.set(count, (requestSizes.get(count) ?? 0) + (set.count ?? 1));
+        }
+      }
+    }
+    if (!holding || !w.status?.admission) continue;
+    for (const pod of w.status.admission.pods) {
+      const entry = booked.get(pod.node) ?? { whole: new Set<number>(), mig: new Map<number, string[]>() };
+      booked.set(pod.node, entry);
+      if (pod.mig) entry.mig.set(pod.mig.gpu, [...(entry.mig.get(pod.mig.gpu) ?? []), pod.mig.profile]);
+      else for (const gpu of pod.gpus) entry.whole.add(gpu);
+    }
+  }
+  const typicalRequest = mostCommon(requestSizes) ?? 1;
+
+  const groups = new Map<
+    string,
+    { site: string; model: string; gpus: number; allocated: number; free: number; stranded: number }
+  >();
+  const nodesByState = new Map<string, number>();
+  for (const node of input.nodes) {
+    const state = node.status?.state ?? UNREPORTED;
+    nodesByState.set(state, (nodesByState.get(state) ?? 0) + 1);
+    const accepting = (state === 'Ready' || state === UNREPORTED) && !node.spec.unschedulable;
+    const site = siteOf.get(node.spec.cluster) ?? '';
+    const onNode = booked.get(node.metadata.name);
+    const freeByModel = new Map<string, number>();
+    for (const gpu of node.spec.accelerators) {
+      const catalog = findAcceleratorModel(gpu.model);
+      const model = catalog?.id ?? gpu.model;
+      const key = `${site}\u0000${model}`;
+      const group = groups.get(key) ?? { site, model, gpus: 0, allocated: 0, free: 0, stranded: 0 };
+      groups.set(key, group);
+      group.gpus++;
+      const migBooked = onNode?.mig.get(gpu.index) ?? [];
+      if (onNode?.whole.has(gpu.index)) {
+        group.allocated += 1;
+      } else if (migBooked.length > 0) {
+        const slices = migBooked.reduce(
+          (sum, profile) => sum + ((catalog && findMigProfile(catalog, profile)?.memorySlices) ?? 1),
+          0,
+        );
+        group.allocated += Math.min(1, slices / MIG_MEMORY_SLICES);
+      } else if (accepting) {
+        freeByModel.set(model, (freeByModel.get(model) ?? 0) + 1);
+      }
+    }
+    for (const [model, free] of freeByModel) {
+      const group = groups.get(`${site}\u0000${model}`)!;
+      group.free += free;
+      if (free < typicalRequest) group.stranded += free;
+    }
+  }
+  const bySiteModel = [...groups.values()].sort(
+    (a, b) => a.site.localeCompare(b.site) || a.model.localeCompare(b.model),
+  );
+  return { typicalRequest, bySiteModel, pendingByQueue, nodesByState };
+}
+
+/** The key counted most often; ties go to the larger key. */
+function mostCommon(counts: ReadonlyMap<number, number>): number | undefined {
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const [key, count] of counts) {
+    if (count > bestCount || (count === bestCount && best !== undefined && key > best)) {
+      best = key;
+      bestCount = count;
+    }
+  }
+  return best;
+}
