@@ -150,3 +150,45 @@ describe('three node agents, one killed', () => {
     expect(evictions).toHaveLength(1);
   }, 45_000);
 });
+
+describe('strata agent refusals', () => {
+  let sandbox: Sandbox;
+  let plane: AgentPlane;
+
+  beforeAll(async () => {
+    sandbox = await Sandbox.create('agent-refusals');
+    plane = await startAgentPlane();
+  });
+  afterAll(async () => {
+    await plane?.stop();
+    await sandbox?.dispose();
+  });
+
+  const agent = (...args: string[]) =>
+    sandbox.strata(['agent', '--server', plane.url, '--data-dir', join(sandbox.root, 'agent'), ...args]);
+
+  it('exits 1 naming the refusal when its token is revoked, and the server audits the 401', async () => {
+    const { id, token } = await plane.agentToken('agent-revoked');
+    await plane.call('DELETE', `/auth/v1/tokens/${id}`);
+    const result = await agent('--token', token, '--node', 'revoked');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /error: reading cluster agents: the bearer token is invalid, expired or revoked \(HTTP 401\)/,
+    );
+    const audit = await plane.store.readAudit(0, 100_000);
+    expect(audit.filter((r) => r.outcome === 'denied' && r.code === 401).length).toBeGreaterThan(0);
+  });
+
+  it('exits 1 naming the cluster when the cluster does not exist', async () => {
+    const { token } = await plane.agentToken('agent-lost');
+    const result = await agent('--token', token, '--node', 'lost', '--cluster', 'nowhere');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cluster "nowhere" does not exist/);
+  });
+
+  it('exits 2 when no token is given', async () => {
+    const result = await agent('--node', 'anonymous');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--token is required/);
+  });
+});
