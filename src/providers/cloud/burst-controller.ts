@@ -1,8 +1,8 @@
 /**
  * The burst autoscaler's shell (issue 6 item 6), leader-only. Each round it reads the store and:
- * 1. hands over the burst nodes whose provisioning time has passed: NotReady "provisioning" becomes
- *    Ready with `simulated: true` (the built-in cloud is simulated; the simulated provider runs
- *    their pods). A node readiness change is a fleet change: the admission controller rebuilds its
+ * 1. hands over the burst nodes their cloud says are up (the built-in simulated cloud: once the
+ *    instance type's provisioning time has passed): NotReady "provisioning" becomes Ready, with
+ *    `simulated: true` for the simulated cloud, whose nodes' pods the simulated provider runs. A node readiness change is a fleet change: the admission controller rebuilds its
  *    snapshot and places the waiting work there;
  * 2. gives back idle burst nodes: a Ready burst node no holding workload has used for the grace
  *    period is cordoned (`unschedulable`, so admission stops placing there), and deleted the next
@@ -42,20 +42,25 @@ import {
   BURST_FOR_ANNOTATION,
   BURST_LABEL,
   BURST_QUEUE_LABEL,
+  type BurstNodeObject,
   burstNode,
   burstNodeName,
+  CURRENCY_LABEL,
   cloudCluster,
   cloudSite,
   PRICE_LABEL,
   READY_AT_ANNOTATION,
   regionName,
 } from './burst-node.js';
+import { type CloudProvider, simulatedCloud } from './cloud-provider.js';
 
 export interface BurstControllerOptions {
   /** Time between rounds, in real ms (rounds also follow commits). Default 2000. */
   readonly intervalMs?: number;
   /** How long a burst node stays idle before it is given back, in clock seconds. Default 300. */
   readonly idleGraceSeconds?: number;
+  /** Cloud plug-ins by `spec.cloud`; instance types of any other cloud are rented from the built-in simulated one. */
+  readonly clouds?: readonly CloudProvider[];
   readonly onError?: (error: unknown) => void;
 }
 
@@ -141,7 +146,7 @@ class BurstShell {
     const world = await this.#read();
     const nowMs = now.getTime();
     const burst = world.Node.filter((n) => n.metadata.labels?.[BURST_LABEL] === 'true');
-    await this.#handOver(burst, now);
+    await this.#handOver(world, burst, now);
     await this.#scaleDown(world, burst, nowMs);
     await this.#scaleUp(world, burst, now);
   }
@@ -171,17 +176,35 @@ class BurstShell {
     return world;
   }
 
-  /** Provisioning nodes whose ready time has come become Ready (simulated). */
-  async #handOver(burst: readonly ApiObject[], now: Date): Promise<void> {
+  /** The plug-in renting out instance types of `cloud`: the simulated cloud unless one was given. */
+  #cloud(cloud: string): CloudProvider {
+    return this.options.clouds?.find((c) => c.cloud === cloud) ?? simulatedCloud(cloud);
+  }
+
+  /** The cloud a burst node came from, by its Site (one per cloud region). */
+  #cloudOf(node: ApiObject, world: World): CloudProvider {
+    const cluster = world.Cluster.find((c) => c.metadata.name === (node.spec as NodeSpec).cluster);
+    const site = world.Site.find(
+      (x) => x.metadata.name === (cluster?.spec as { site?: string } | undefined)?.site,
+    );
+    return this.#cloud((site?.spec as { provider?: string } | undefined)?.provider ?? '');
+  }
+
+  /** Provisioning nodes their cloud has handed over become Ready. */
+  async #handOver(world: World, burst: readonly ApiObject[], now: Date): Promise<void> {
     for (const node of burst) {
       const status = node.status as NodeStatus | undefined;
       if (status?.state !== 'NotReady') continue;
       const readyAt = Date.parse(node.metadata.annotations?.[READY_AT_ANNOTATION] ?? '');
-      if (Number.isNaN(readyAt) || now.getTime() < readyAt) continue;
+      if (Number.isNaN(readyAt)) continue;
+      const cloud = this.#cloudOf(node, world);
+      if (!(await cloud.handedOver(node.metadata.name, new Date(readyAt), now))) continue;
       const ready: NodeStatus = {
         state: 'Ready',
-        simulated: true,
-        message: `burst node (simulated cloud): ready since ${now.toISOString()}; costs ${node.metadata.labels?.[PRICE_LABEL]} ${node.metadata.labels?.['strata.dev/currency'] ?? ''}/s`,
+        ...(cloud.simulated && { simulated: true }),
+        message:
+          `burst node from ${cloud.cloud}${cloud.simulated ? ' (simulated cloud)' : ''}: ready since ${now.toISOString()}; ` +
+          `costs ${node.metadata.labels?.[PRICE_LABEL]} ${node.metadata.labels?.[CURRENCY_LABEL] ?? ''}/s`,
       };
       await this.#write('update-status', (tx) =>
         tx.updateStatus({ kind: 'Node', name: node.metadata.name }, ready, node.metadata.resourceVersion),
@@ -227,6 +250,7 @@ class BurstShell {
         );
         continue;
       }
+      await this.#cloudOf(node, world).release(node.metadata.name);
       await this.#write('delete', (tx) =>
         tx.delete({ kind: 'Node', name: node.metadata.name }, node.metadata.resourceVersion),
       );
@@ -237,18 +261,29 @@ class BurstShell {
   async #scaleUp(world: World, burst: readonly ApiObject[], now: Date): Promise<void> {
     const queues = burstQueues(world);
     if (queues.size === 0) return;
-    const rentedFor = new Set(burst.map((n) => n.metadata.annotations?.[BURST_FOR_ANNOTATION]));
+    const rentedFor = new Map<string, ApiObject[]>();
+    for (const n of burst) {
+      const key = n.metadata.annotations?.[BURST_FOR_ANNOTATION];
+      if (key !== undefined) rentedFor.set(key, [...(rentedFor.get(key) ?? []), n]);
+    }
     const tenants = new Map(world.Tenant.map((t) => [t.metadata.name, t.spec as TenantSpec]));
     const tenantOfProject = new Map(world.Project.map((p) => [p.metadata.name, p.metadata.tenant]));
-    const waiting = world.Workload.filter((w) => {
+    const placementPending = world.Workload.filter((w) => {
       const status = w.status as WorkloadStatus | undefined;
       return (
         status?.phase === 'Pending' &&
         status.pending?.reason === 'placement' &&
-        queues.has((w.spec as WorkloadSpec).queue) &&
-        !rentedFor.has(keyOf(w))
+        queues.has((w.spec as WorkloadSpec).queue)
       );
-    }).sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
+    });
+    // Work with nodes rented for it waits for them (no second rental); its condition names them.
+    for (const w of placementPending) {
+      const nodes = rentedFor.get(keyOf(w));
+      if (nodes) await this.#condition(w, rentedCondition(nodes), now);
+    }
+    const waiting = placementPending
+      .filter((w) => !rentedFor.has(keyOf(w)))
+      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
     if (waiting.length === 0) return;
     const candidates = waiting.map((w) => {
       const tenant = w.metadata.tenant ?? tenantOfProject.get(w.metadata.project ?? '');
@@ -265,9 +300,10 @@ class BurstShell {
     const types = new Map(catalog.map((t) => [t.name, t.spec]));
     for (const [i, decision] of decisions.entries()) {
       const w = waiting[i]!;
+      // A rental's condition is written next round, from the nodes as stored.
       if (decision.kind === 'provision')
         await this.#provision(decision, types, { taken, sites, clusters }, now);
-      await this.#condition(w, decision, now);
+      else await this.#condition(w, refusedCondition(decision), now);
     }
   }
 
@@ -279,32 +315,43 @@ class BurstShell {
   ): Promise<void> {
     const first = types.get(decision.nodes[0]!.instanceType)!;
     const region = regionName(decision.cloud, decision.region);
-    const nodes = decision.nodes.map((planned) => {
+    const cloud = this.#cloud(decision.cloud);
+    const nodes: BurstNodeObject[] = [];
+    for (const planned of decision.nodes) {
       const type = types.get(planned.instanceType)!;
       const name = burstNodeName(planned.instanceType, names.taken);
       names.taken.add(name);
-      return burstNode({
-        name,
-        cluster: region,
-        site: region,
-        type,
-        planned,
-        queue: decision.queue,
-        workload: decision.workload,
-        readyAt: new Date(now.getTime() + type.provisioningSeconds * 1000).toISOString(),
+      const { readyAt } = await cloud.provision({
+        node: name,
+        instanceType: planned.instanceType,
+        spec: type,
+        spot: planned.spot,
+        now,
       });
-    });
+      nodes.push(
+        burstNode({
+          name,
+          cluster: region,
+          site: region,
+          type,
+          planned,
+          queue: decision.queue,
+          workload: decision.workload,
+          readyAt: readyAt.toISOString(),
+        }),
+      );
+    }
     const nodeKind = findKind('Node')!;
     for (const node of nodes) {
       const issues = nodeKind.check?.(nodeKind.spec.parse(node.spec)) ?? [];
       if (issues.length > 0)
         throw new Error(`burst node ${node.metadata.name} would be invalid: ${JSON.stringify(issues)}`);
     }
-    const provisioning: NodeStatus = {
+    const provisioning = (node: BurstNodeObject): NodeStatus => ({
       state: 'NotReady',
-      simulated: true,
-      message: `provisioning: ${decision.cloud} hands it over at ${nodes[0]?.metadata.annotations[READY_AT_ANNOTATION]} (rented for ${decision.workload})`,
-    };
+      ...(cloud.simulated && { simulated: true }),
+      message: `provisioning: ${decision.cloud} hands it over at ${node.metadata.annotations[READY_AT_ANNOTATION]} (rented for ${decision.workload})`,
+    });
     await this.#write('create', async (tx) => {
       if (!names.sites.has(region))
         await tx.create({
@@ -322,7 +369,7 @@ class BurstShell {
         const created = await tx.create({ kind: 'Node', metadata: node.metadata, spec: node.spec });
         await tx.updateStatus(
           { kind: 'Node', name: node.metadata.name },
-          provisioning,
+          provisioning(node),
           created.metadata.resourceVersion,
         );
       }
@@ -332,25 +379,8 @@ class BurstShell {
   }
 
   /** The workload's Burst condition, written only when it says something new. */
-  async #condition(w: ApiObject, decision: BurstDecision, now: Date): Promise<void> {
+  async #condition(w: ApiObject, condition: BurstCondition, now: Date): Promise<void> {
     const status = w.status as WorkloadStatus;
-    const condition =
-      decision.kind === 'provision'
-        ? {
-            type: CONDITION,
-            status: 'True' as const,
-            reason: 'Provisioning',
-            message:
-              `renting ${decision.nodes.length} burst node${decision.nodes.length === 1 ? '' : 's'} ` +
-              `(${[...new Set(decision.nodes.map((n) => n.instanceType))].join(', ')}) in ${decision.cloud} ${decision.region} ` +
-              `for ${decision.costPerHour.toFixed(2)} ${decision.nodes[0]!.currency}/h`,
-          }
-        : {
-            type: CONDITION,
-            status: 'False' as const,
-            reason: decision.reason.replace(/(^|-)([a-z])/g, (_, _d: string, c: string) => c.toUpperCase()),
-            message: decision.message,
-          };
     const old = status.conditions?.find((c) => c.type === CONDITION);
     if (
       old &&
@@ -397,6 +427,37 @@ class BurstShell {
     };
     await this.store.write(context, fn);
   }
+}
+
+interface BurstCondition {
+  readonly type: string;
+  readonly status: 'True' | 'False';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What was rented for a workload, from the nodes as stored. */
+function rentedCondition(nodes: readonly ApiObject[]): BurstCondition {
+  const names = nodes.map((n) => n.metadata.name).sort();
+  const perHour = nodes.reduce((sum, n) => sum + Number(n.metadata.labels?.[PRICE_LABEL] ?? 0) * 3600, 0);
+  const currency = nodes[0]?.metadata.labels?.[CURRENCY_LABEL] ?? '';
+  const cluster = (nodes[0]?.spec as NodeSpec | undefined)?.cluster;
+  return {
+    type: CONDITION,
+    status: 'True',
+    reason: 'Rented',
+    message: `rented ${names.length} burst node${names.length === 1 ? '' : 's'} in ${cluster} for it (${names.join(', ')}), ${perHour.toFixed(2)} ${currency}/h`,
+  };
+}
+
+function refusedCondition(decision: Extract<BurstDecision, { kind: 'refused' }>): BurstCondition {
+  return {
+    type: CONDITION,
+    status: 'False',
+    // "max-nodes" → "MaxNodes", the usual shape of a condition reason.
+    reason: decision.reason.replace(/(^|-)([a-z])/g, (_, _d: string, c: string) => c.toUpperCase()),
+    message: decision.message,
+  };
 }
 
 function keyOf(w: ApiObject): string {
