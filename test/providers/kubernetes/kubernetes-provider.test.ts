@@ -45,6 +45,14 @@ beforeAll(async () => {
   // Jobs stay running until the test ends them, so the Running phase is seen whatever the poll period.
   fake = await FakeKubeApiServer.start({ token: 'k8s-token', stepMs: 20, outcome: () => 'Running' });
   plane = await startTestPlane({ admission: true });
+  await apply(
+    `${API}/sites/par`,
+    site('par', {
+      region: 'eu-west',
+      jurisdiction: { country: 'FR', regime: 'EU' },
+      timeZone: 'Europe/Paris',
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -54,14 +62,6 @@ afterAll(async () => {
 
 describe('a Kubernetes cluster behind the control plane', () => {
   it('runs an admitted workload as a Job on its node and ends it Succeeded', async () => {
-    await apply(
-      `${API}/sites/par`,
-      site('par', {
-        region: 'eu-west',
-        jurisdiction: { country: 'FR', regime: 'EU' },
-        timeZone: 'Europe/Paris',
-      }),
-    );
     await apply(
       `${API}/clusters/par-k8s`,
       kubernetesCluster('par-k8s', {
@@ -143,6 +143,24 @@ describe('a Kubernetes cluster behind the control plane', () => {
         { name: 'STRATA_WORKLOAD', value: 'hello-k8s' },
         { name: 'NVIDIA_VISIBLE_DEVICES', value: expect.stringMatching(/^GPU-/) },
       ]),
+    );
+  });
+
+  it('keeps the nodes of a cluster whose API cannot be reached NotReady, saying why', async () => {
+    const gone = await FakeKubeApiServer.start();
+    const server = gone.url;
+    await gone.close();
+    await apply(
+      `${API}/clusters/gone-k8s`,
+      kubernetesCluster('gone-k8s', { kubeconfig: kubeconfig({ server }) }),
+    );
+    await apply(`${API}/nodes/gone-gpu-1`, node('gone-gpu-1', { cluster: 'gone-k8s' }));
+    const status = await until(async () => {
+      const n = await plane.call('GET', `${API}/nodes/gone-gpu-1`);
+      return n.body.status?.state === 'NotReady' ? n.body.status : undefined;
+    }, 'the node to be NotReady');
+    expect(status.message).toBe(
+      `Kubernetes cluster gone-k8s: cannot reach the Kubernetes API at ${server}: ECONNREFUSED`,
     );
   });
 
