@@ -4,7 +4,9 @@ import { parse as parseYaml } from 'yaml';
  * Checks an inline kubeconfig before a Cluster is stored, so a bad one is refused with a reason at
  * apply time rather than failing every pod later. Pure (YAML only): the model validates with it,
  * and the client library is loaded only where pods really run. It checks what the client needs to
- * reach a server: the selected context exists and names a cluster with a server URL and a user.
+ * reach a server (the selected context exists and names a cluster with a server URL and a user),
+ * and that the kubeconfig is self-contained: no exec or auth-provider plugin (the client would run
+ * the program it names, on the control plane, for whoever may apply a Cluster) and no file paths.
  */
 export function kubeconfigProblem(text: string, context?: string): string | undefined {
   let document: unknown;
@@ -36,7 +38,16 @@ export function kubeconfigProblem(text: string, context?: string): string | unde
   const userName = selected.user;
   if (typeof userName !== 'string' || !users.has(userName))
     return `context "${wanted}" names user ${JSON.stringify(userName)}, which users does not define`;
+  const user = users.get(userName) ?? {};
+  const runs = ['exec', 'auth-provider'].find((key) => user[key] !== undefined);
+  if (runs !== undefined)
+    return `user "${userName}" uses ${runs}: a Cluster's kubeconfig may not make the control plane run a program (use a token or an inline client certificate)`;
+  const file = [...FILE_FIELDS.user].find((key) => user[key] !== undefined);
+  if (file !== undefined) return `user "${userName}" names a file (${file}): inline it (${INLINE[file]})`;
   const cluster = clusters.get(clusterName);
+  const caFile = [...FILE_FIELDS.cluster].find((key) => cluster?.[key] !== undefined);
+  if (caFile !== undefined)
+    return `cluster "${clusterName}" names a file (${caFile}): inline it (${INLINE[caFile]})`;
   const server = cluster?.server;
   if (typeof server !== 'string' || !isHttpUrl(server))
     return `cluster "${clusterName}" has no server URL (clusters[].cluster.server must be http(s)://…)`;
@@ -45,6 +56,21 @@ export function kubeconfigProblem(text: string, context?: string): string | unde
     return `cluster "${clusterName}" serves plain HTTP (${server}): use https://, or set insecure-skip-tls-verify: true`;
   return undefined;
 }
+
+/**
+ * Fields that name files on the machine that reads the kubeconfig: an inline kubeconfig stored in
+ * a Cluster must carry its credentials itself, and must not make the control plane read its files.
+ */
+const FILE_FIELDS = {
+  user: new Set(['client-certificate', 'client-key', 'tokenFile']),
+  cluster: new Set(['certificate-authority']),
+};
+const INLINE: Readonly<Record<string, string>> = {
+  'client-certificate': 'client-certificate-data',
+  'client-key': 'client-key-data',
+  tokenFile: 'token',
+  'certificate-authority': 'certificate-authority-data',
+};
 
 /** The entries of a kubeconfig list (`clusters`, `users`, `contexts`) by name, or the problem with the list. */
 function namedEntries(

@@ -50,6 +50,29 @@ describe('kubeconfigProblem', () => {
       problem:
         /serves plain HTTP \(http:\/\/10.0.0.1:8080\): use https:\/\/, or set insecure-skip-tls-verify: true/,
     },
+    {
+      name: 'an exec credential plugin',
+      text: kubeconfig().replace(
+        'token: test-token',
+        'exec: { apiVersion: client.authentication.k8s.io/v1, command: aws }',
+      ),
+      problem:
+        /user "test-user" uses exec: a Cluster's kubeconfig may not make the control plane run a program/,
+    },
+    {
+      name: 'a client key read from a file',
+      text: kubeconfig().replace('token: test-token', 'client-key: /etc/kubernetes/admin.key'),
+      problem: /user "test-user" names a file \(client-key\): inline it \(client-key-data\)/,
+    },
+    {
+      name: 'a CA certificate read from a file',
+      text: kubeconfig().replace(
+        'server: https://10.0.0.1:6443',
+        'server: https://10.0.0.1:6443\n      certificate-authority: /etc/ca.crt',
+      ),
+      problem:
+        /cluster "test-cluster" names a file \(certificate-authority\): inline it \(certificate-authority-data\)/,
+    },
   ])('names the problem with $name', ({ text, problem }) => {
     expect(kubeconfigProblem(text)).toMatch(problem);
   });
