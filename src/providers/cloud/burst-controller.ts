@@ -27,7 +27,7 @@ import { bytesOf, coresOf } from '../../model/quantity-schema.js';
 import type { QueueSpec, ResourceClassSpec, WorkloadSpec, WorkloadStatus } from '../../model/scheduling.js';
 import type { TenantSpec } from '../../model/tenancy.js';
 import { HOLDING_PHASES, withTransition } from '../../model/workload-history.js';
-import { FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
+import { AlreadyExistsError, FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, MutationContext, Store, WriteTx } from '../../store/store.js';
 import {
   type BurstCandidate,
@@ -352,7 +352,7 @@ class BurstShell {
       ...(cloud.simulated && { simulated: true }),
       message: `provisioning: ${decision.cloud} hands it over at ${node.metadata.annotations[READY_AT_ANNOTATION]} (rented for ${decision.workload})`,
     });
-    await this.#write('create', async (tx) => {
+    const written = await this.#write('create', async (tx) => {
       if (!names.sites.has(region))
         await tx.create({
           kind: 'Site',
@@ -374,6 +374,11 @@ class BurstShell {
         );
       }
     });
+    if (!written) {
+      // The fleet changed under the plan (a name taken meanwhile): hand the machines back, plan again next round.
+      for (const node of nodes) await cloud.release(node.metadata.name);
+      return;
+    }
     names.sites.add(region);
     names.clusters.add(region);
   }
@@ -400,32 +405,43 @@ class BurstShell {
       },
       now.toISOString(),
     );
-    try {
-      await this.#write('update-status', (tx) =>
-        tx.updateStatus(
-          {
-            kind: 'Workload',
-            name: w.metadata.name,
-            ...(w.metadata.project ? { project: w.metadata.project } : {}),
-          },
-          next,
-          w.metadata.resourceVersion,
-        ),
-      );
-    } catch (error) {
-      // The admission controller wrote meanwhile: the condition is written again next round.
-      if (!(error instanceof StaleVersionError || error instanceof NotFoundError)) throw error;
-    }
+    // When the admission controller wrote meanwhile, the condition is written again next round.
+    await this.#write('update-status', (tx) =>
+      tx.updateStatus(
+        {
+          kind: 'Workload',
+          name: w.metadata.name,
+          ...(w.metadata.project ? { project: w.metadata.project } : {}),
+        },
+        next,
+        w.metadata.resourceVersion,
+      ),
+    );
   }
 
-  async #write(verb: string, fn: (tx: WriteTx) => Promise<unknown>): Promise<void> {
+  /**
+   * One audited write; false when the store moved on since the round read it (another writer got
+   * there first, the object went or already exists): the next round decides again from fresh data.
+   */
+  async #write(verb: string, fn: (tx: WriteTx) => Promise<unknown>): Promise<boolean> {
     const context: MutationContext = {
       requestId: `autoscaler-${this.fence.epoch}-${++this.#seq}`,
       subject: SUBJECT,
       verb,
       fence: this.fence,
     };
-    await this.store.write(context, fn);
+    try {
+      await this.store.write(context, fn);
+      return true;
+    } catch (error) {
+      if (
+        error instanceof StaleVersionError ||
+        error instanceof NotFoundError ||
+        error instanceof AlreadyExistsError
+      )
+        return false;
+      throw error;
+    }
   }
 }
 
