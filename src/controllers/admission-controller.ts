@@ -26,6 +26,7 @@
  * never reported a status counts as Ready, and admitted workloads say so in their condition; a node
  * that reported NotReady, Unknown or Draining still does not.
  */
+import { performance } from 'node:perf_hooks';
 import type { ClusterSpec, NodeSpec, NodeStatus, SiteSpec } from '../model/fleet.js';
 import { findKind } from '../model/kinds.js';
 import type { ApiObject } from '../model/object.js';
@@ -60,7 +61,7 @@ import type { Controller } from './controller.js';
 export interface AdmissionControllerOptions {
   /** Time between rounds. */
   readonly intervalMs: number;
-  /** Delay of the round a commit triggers (coalesces bursts of writes). Default 100 ms. */
+  /** Least time between the starts of commit-triggered rounds (coalesces bursts of writes). Default 100 ms. */
   readonly debounceMs?: number;
   /** Count nodes that never reported a status as Ready (the demo fleet has no agents). */
   readonly assumeUnreportedNodesReady?: boolean;
@@ -94,6 +95,7 @@ export function admissionController(options: AdmissionControllerOptions): Contro
       let running = false;
       let again = false;
       let debounce: NodeJS.Timeout | undefined;
+      let lastRoundMs = Number.NEGATIVE_INFINITY;
       const report = options.onError ?? ((e) => process.emitWarning(`admission round failed: ${String(e)}`));
       const run = async () => {
         if (stopped) return;
@@ -105,6 +107,7 @@ export function admissionController(options: AdmissionControllerOptions): Contro
         try {
           do {
             again = false;
+            lastRoundMs = performance.now();
             if ((await shell.round(clock.now())) === 'fenced') stopped = true;
           } while (again && !stopped);
         } catch (error) {
@@ -115,12 +118,16 @@ export function admissionController(options: AdmissionControllerOptions): Contro
       };
       const timer = setInterval(() => void run(), options.intervalMs);
       timer.unref();
+      // Leading edge: a commit after a quiet spell starts a round at once (a lone submission is
+      // admitted without waiting); commits within `debounceMs` of the last round's start wait for the
+      // rest of it, so a burst still costs at most one round per `debounceMs`.
       const unsubscribe = store.onCommit(() => {
         if (stopped || debounce) return;
+        const wait = Math.max(0, lastRoundMs + (options.debounceMs ?? 100) - performance.now());
         debounce = setTimeout(() => {
           debounce = undefined;
           void run();
-        }, options.debounceMs ?? 100);
+        }, wait);
         debounce.unref();
       });
       void run();

@@ -6,11 +6,15 @@
  */
 import type { Controller } from '../../controllers/controller.js';
 import type { NodeStatus } from '../../model/fleet.js';
+import type { ApiObject } from '../../model/object.js';
+import type { WorkloadStatus } from '../../model/scheduling.js';
+import { HOLDING_PHASES } from '../../model/workload-history.js';
 import type { Clock } from '../../runtime/clock.js';
 import { FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
+import { incrementalWorkloadPort } from './incremental-workload-port.js';
 import { LocalProcessRuntime } from './local-process-runtime.js';
 import type { PodLogSink } from './pod-log-store.js';
 
@@ -43,7 +47,9 @@ export function localProviderController(options: LocalProviderOptions): LocalPro
         ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
       });
       const runner = new WorkloadRunner({
-        port: storeWorkloadPort(store, { subject: SUBJECT, fence }),
+        port: incrementalWorkloadPort(store, storeWorkloadPort(store, { subject: SUBJECT, fence }), (w) =>
+          holdsPodsOn(w, options.node),
+        ),
         runtime,
         owns: (node) => node === options.node,
         clock,
@@ -72,6 +78,16 @@ export function localProviderController(options: LocalProviderOptions): LocalPro
       };
     },
   };
+}
+
+/** Whether a workload holds a booking with a pod on `node`: the runner has work in it. */
+function holdsPodsOn(w: ApiObject, node: string): boolean {
+  const status = w.status as WorkloadStatus | undefined;
+  return (
+    status !== undefined &&
+    HOLDING_PHASES.has(status.phase) &&
+    (status.admission?.pods.some((p) => p.node === node) ?? false)
+  );
 }
 
 /** Marks the node Ready now; a write that lost a race with another status write waits for the next beat. */
