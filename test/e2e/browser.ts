@@ -37,11 +37,19 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A fresh browser profile (own sessionStorage) trusting the control plane's self-signed CA. */
-export async function newContext(browser: Browser): Promise<BrowserContext> {
+/**
+ * A fresh browser profile (own sessionStorage) trusting the control plane's self-signed CA.
+ * `bypassCSP` lets a harness evaluate string expressions in the page, which the dashboard's
+ * Content-Security-Policy (no eval) refuses otherwise.
+ */
+export async function newContext(
+  browser: Browser,
+  options: { bypassCSP?: boolean } = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     viewport: { width: 1440, height: 1000 },
+    bypassCSP: options.bypassCSP ?? false,
   });
   context.setDefaultTimeout(UI_TIMEOUT_MS);
   return context;
