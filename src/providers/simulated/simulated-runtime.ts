@@ -8,6 +8,11 @@
  * then every pod whose end has come (by the clock) reports, in the order they ended. The provider
  * shell calls `tick()` on a timer; tests advance a ManualClock and call it themselves.
  *
+ * A pod's run starts at its admission (`attempt`, the admission time), not at its launch: a twin
+ * starts the moment it is placed, so a control plane that restarts (or a new leader) launches the
+ * pod again and it still ends when it would have, instead of starting its virtual time over. A pod
+ * launched again after it ended here (a restart in place) runs from the clock's time.
+ *
  * `acceleration` is virtual seconds per clock second: at 60, a pod simulated for one hour ends after
  * one minute of clock time, so a demo on the system clock stays lively while workloads keep
  * realistic durations. Deadlines are scaled the same way (they are in the workload's own time).
@@ -49,6 +54,8 @@ export class SimulatedRuntime implements PodRuntime {
   readonly #acceleration: number;
   readonly #defaultSeconds: number;
   readonly #pods = new Map<string, SimulatedPod>();
+  /** Ids that ran to their end (or were stopped) here: launched again, they start afresh. */
+  readonly #ended = new Set<string>();
   readonly #listeners = new Set<(report: PodReport) => void>();
   #closed = false;
 
@@ -64,14 +71,16 @@ export class SimulatedRuntime implements PodRuntime {
 
   launch(pod: PodLaunch): void {
     if (this.#closed || this.#pods.has(pod.id)) return;
-    const now = this.#clock.now();
-    const ending = this.#endingOf(pod, now.getTime());
+    const nowMs = this.#clock.now().getTime();
+    const admittedMs = Date.parse(pod.attempt);
+    const startMs = this.#ended.has(pod.id) || Number.isNaN(admittedMs) ? nowMs : Math.min(admittedMs, nowMs);
+    const ending = this.#endingOf(pod, startMs);
     const speed = this.#acceleration === 1 ? '' : ` at ${this.#acceleration}× speed`;
     const entry: SimulatedPod = {
       id: pod.id,
       ending,
       announced: false,
-      startedAt: now.toISOString(),
+      startedAt: new Date(startMs).toISOString(),
       message: `simulated on ${pod.node} (digital twin): runs ${ending.virtualSeconds} s of virtual time${speed}`,
     };
     this.#pods.set(pod.id, entry);
@@ -85,6 +94,7 @@ export class SimulatedRuntime implements PodRuntime {
     if (!pod) return;
     this.#announce(pod);
     this.#pods.delete(id);
+    this.#ended.add(id);
     this.#emit({
       id,
       phase: 'Failed',
@@ -119,6 +129,7 @@ export class SimulatedRuntime implements PodRuntime {
     for (const pod of due) {
       this.#announce(pod);
       this.#pods.delete(pod.id);
+      this.#ended.add(pod.id);
       const { ending } = pod;
       this.#emit({
         id: pod.id,

@@ -184,6 +184,29 @@ describe('SimulatedRuntime (the digital twin)', () => {
     expect(reports[2]).toEqual(expect.objectContaining({ at: '2026-03-02T09:01:00.000Z' }));
   });
 
+  it('a pod launched after its admission (a restarted control plane) ends when it would have: admission + duration', async () => {
+    const { runtime, reports, advance, clock } = twin();
+    clock.advance(400_000);
+    runtime.launch(launch());
+    await advance(199);
+    expect(reports.map((r) => `${r.phase}@${r.at}`)).toEqual(['Running@2026-03-02T09:00:00.000Z']);
+    await advance(1);
+    expect(reports.at(-1)).toEqual(
+      expect.objectContaining({ phase: 'Succeeded', at: '2026-03-02T09:10:00.000Z' }),
+    );
+  });
+
+  it('a pod launched after its whole run would have ended ends at the next tick, at the time it would have', async () => {
+    const { runtime, reports, clock } = twin();
+    clock.advance(3_600_000);
+    runtime.launch(launch());
+    runtime.tick();
+    expect(reports.map((r) => `${r.phase}@${r.at}`)).toEqual([
+      'Running@2026-03-02T09:00:00.000Z',
+      'Succeeded@2026-03-02T09:10:00.000Z',
+    ]);
+  });
+
   it('pods due in the same tick report in the order they ended, each Running before its end', async () => {
     const { runtime, reports, clock } = twin();
     runtime.launch(launch({ id: 'late', simulation: { durationSeconds: 90, exitCode: 0 } }));
