@@ -43,6 +43,8 @@ export const LABELS = {
 /** The launch id, which does not fit a label value (slashes, colons, length): lets a restarted runtime find its pods. */
 export const LAUNCH_ID_ANNOTATION = 'strata.dev/launch-id';
 export const MANAGED_BY = 'strata';
+/** The name of the pod's one container. */
+export const CONTAINER = 'main';
 const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 const KAI_GPU_FRACTION = 'gpu-fraction';
 /** Finished Jobs stay a day for `kubectl logs`, then the cluster's TTL controller removes them. */
@@ -165,7 +167,7 @@ function jobSpec(launch: PodLaunch, target: JobTarget): JobSpec {
           target.tolerations.length > 0 && { tolerations: target.tolerations.map((t) => ({ ...t })) }),
         containers: [
           {
-            name: 'main',
+            name: CONTAINER,
             image: target.image,
             ...(launch.command.length > 0 && { command: [...launch.command] }),
             env: envOf(launch),

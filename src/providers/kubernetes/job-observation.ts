@@ -50,3 +50,63 @@ export function observeJob(status: JobStatusView | undefined): JobObservation {
   const started = status?.ready !== undefined ? status.ready > 0 : (status?.active ?? 0) > 0;
   return { phase: started ? 'Running' : 'Pending' };
 }
+
+/** How the pod's container ended, as its status's `terminated` state says. */
+export interface ContainerTermination {
+  readonly exitCode: number;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** The fields of a `v1` Pod that say how its containers ended. */
+export interface PodView {
+  readonly status?: {
+    readonly containerStatuses?: readonly {
+      readonly name: string;
+      readonly state?: { readonly terminated?: ContainerTermination };
+      readonly lastState?: { readonly terminated?: ContainerTermination };
+    }[];
+  };
+}
+
+/** How the container `name` of the Job's pod ended, when a pod says so. */
+export function containerTermination(
+  pods: readonly PodView[],
+  name: string,
+): ContainerTermination | undefined {
+  for (const pod of pods) {
+    const status = pod.status?.containerStatuses?.find((c) => c.name === name);
+    const terminated = status?.state?.terminated ?? status?.lastState?.terminated;
+    if (terminated !== undefined) return terminated;
+  }
+  return undefined;
+}
+
+/**
+ * A Job's end with what its container said: the exit code, and for a failed pod the runtime's
+ * reason where it is more telling than the Job's (the container runtime reports a command missing
+ * from the image as StartError "executable file not found"; the kernel's OOM killer as OOMKilled).
+ */
+export function withTermination(
+  observed: Extract<JobObservation, { phase: 'Succeeded' | 'Failed' }>,
+  terminated: ContainerTermination | undefined,
+): Extract<JobObservation, { phase: 'Succeeded' | 'Failed' }> & { readonly exitCode?: number } {
+  if (observed.phase === 'Succeeded') return { ...observed, exitCode: terminated?.exitCode ?? 0 };
+  if (terminated === undefined) return observed;
+  const message = terminated.message ?? observed.message;
+  const notFound = /executable file not found|no such file or directory/i.test(terminated.message ?? '');
+  const reason =
+    observed.reason !== 'Error'
+      ? observed.reason
+      : notFound
+        ? 'CommandNotFound'
+        : terminated.reason === 'OOMKilled'
+          ? 'OOMKilled'
+          : 'Error';
+  return {
+    phase: 'Failed',
+    reason,
+    exitCode: terminated.exitCode,
+    ...(message !== undefined && { message }),
+  };
+}

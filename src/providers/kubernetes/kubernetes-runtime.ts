@@ -15,10 +15,18 @@
  * A launch of an id this runtime saw end (the runner restarting a pod in place) deletes the ended
  * Job first, since the Job name is fixed per launch id.
  */
-import { ApiException, BatchV1Api, CustomObjectsApi, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type V1Job,
+} from '@kubernetes/client-node';
 import type { Clock } from '../../runtime/clock.js';
 import type { PodLaunch, PodReport, PodRuntime } from '../pod-launch.js';
 import {
+  CONTAINER,
   gangJobSet,
   type JobTarget,
   type JobToleration,
@@ -33,7 +41,12 @@ import {
   MANAGED_BY,
   podJob,
 } from './job-manifests.js';
-import { observeJob } from './job-observation.js';
+import {
+  type ContainerTermination,
+  containerTermination,
+  observeJob,
+  withTermination,
+} from './job-observation.js';
 
 export interface KubernetesRuntimeOptions {
   /** The Strata Cluster these Jobs belong to: labelled on each, so clusters sharing a namespace stay apart. */
@@ -76,6 +89,8 @@ interface TrackedPod {
    */
   listedFrom: number;
   stopping: boolean;
+  /** Its Job has ended; how its container ended is being read. */
+  finishing?: boolean;
 }
 
 export class KubernetesRuntime implements PodRuntime {
@@ -83,6 +98,7 @@ export class KubernetesRuntime implements PodRuntime {
   readonly #o: KubernetesRuntimeOptions;
   readonly #api: BatchV1Api;
   readonly #custom: CustomObjectsApi;
+  readonly #core: CoreV1Api;
   /** Gang pods launched in this turn of the event loop, by JobSet name: created together after it. */
   readonly #gangs = new Map<string, PodLaunch[]>();
   readonly #server: string;
@@ -106,6 +122,7 @@ export class KubernetesRuntime implements PodRuntime {
     this.#server = config.getCurrentCluster()?.server ?? '(no server)';
     this.#api = config.makeApiClient(BatchV1Api);
     this.#custom = config.makeApiClient(CustomObjectsApi);
+    this.#core = config.makeApiClient(CoreV1Api);
     this.#timer = setInterval(() => void this.poll(), options.pollMs ?? 2000);
     this.#timer.unref();
   }
@@ -172,7 +189,7 @@ export class KubernetesRuntime implements PodRuntime {
       });
       const byName = new Map(list.items.map((job) => [job.metadata?.name ?? '', job]));
       for (const tracked of [...this.#pods.values()]) {
-        if (!tracked.created || tracked.stopping || poll < tracked.listedFrom) continue;
+        if (!tracked.created || tracked.stopping || tracked.finishing || poll < tracked.listedFrom) continue;
         const job = byName.get(tracked.job);
         if (job === undefined) {
           this.#fail(tracked, {
@@ -315,12 +332,27 @@ export class KubernetesRuntime implements PodRuntime {
       this.#emit({ id: tracked.id, phase: 'Running', at });
       return;
     }
-    this.#end(
-      tracked,
-      seen.phase === 'Succeeded'
-        ? { id: tracked.id, at, ...seen, exitCode: 0 }
-        : { id: tracked.id, at, ...seen },
+    tracked.finishing = true;
+    void this.#termination(tracked.job).then((terminated) =>
+      this.#end(tracked, {
+        id: tracked.id,
+        at: this.#o.clock.now().toISOString(),
+        ...withTermination(seen, terminated),
+      }),
     );
+  }
+
+  /** How the Job's container ended, from its pod; undefined when no pod says (deleted, or unreadable). */
+  async #termination(job: string): Promise<ContainerTermination | undefined> {
+    try {
+      const pods = await this.#core.listNamespacedPod({
+        namespace: this.#o.namespace,
+        labelSelector: `job-name=${job}`,
+      });
+      return containerTermination(pods.items, CONTAINER);
+    } catch {
+      return undefined;
+    }
   }
 
   async #deleteStopped(tracked: TrackedPod): Promise<void> {

@@ -7,6 +7,7 @@
  *   GET    /apis/batch/v1/namespaces/:ns/jobs?labelSelector=…   list (JobList)
  *   GET    /apis/batch/v1/namespaces/:ns/jobs/:name      read (404 NotFound)
  *   DELETE /apis/batch/v1/namespaces/:ns/jobs/:name?propagationPolicy=…   delete (Status Success)
+ *   GET    /api/v1/namespaces/:ns/pods?labelSelector=job-name=…   the pod of an ended Job
  *   POST   /apis/jobset.x-k8s.io/v1alpha2/namespaces/:ns/jobsets        create a JobSet (409)
  *   DELETE /apis/jobset.x-k8s.io/v1alpha2/namespaces/:ns/jobsets/:name  delete it and its Jobs
  *
@@ -39,6 +40,8 @@ export interface FakeKubeApiServerOptions {
   readonly token?: string;
   /** How a created Job ends; Complete by default. */
   readonly outcome?: (job: JobObject) => JobOutcome;
+  /** How the container of an ended Job's pod terminated; by default exit 0 (Complete) or 1 (Failed). */
+  readonly terminated?: (job: JobObject) => { exitCode: number; reason: string; message?: string };
   /** Time between two steps of a Job's status; default 20 ms. */
   readonly stepMs?: number;
 }
@@ -54,6 +57,7 @@ const JOBS_PATH = /^\/apis\/batch\/v1\/namespaces\/([a-z0-9-]+)\/jobs(?:\/([a-z0
 const JOBSETS_PATH =
   /^\/apis\/jobset\.x-k8s\.io\/v1alpha2\/namespaces\/([a-z0-9-]+)\/jobsets(?:\/([a-z0-9.-]+))?$/;
 const JOBSET_NAME_LABEL = 'jobset.sigs.k8s.io/jobset-name';
+const PODS_PATH = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/pods$/;
 
 export class FakeKubeApiServer {
   readonly requests: RecordedRequest[] = [];
@@ -154,6 +158,11 @@ export class FakeKubeApiServer {
     const [, setNamespace, setName] = JOBSETS_PATH.exec(url.pathname) ?? [];
     if (setNamespace !== undefined) {
       this.#handleJobSet(req.method ?? '', res, setNamespace, setName, body);
+      return;
+    }
+    const [, podNamespace] = PODS_PATH.exec(url.pathname) ?? [];
+    if (podNamespace !== undefined && req.method === 'GET') {
+      this.#listPods(res, podNamespace, url.searchParams);
       return;
     }
     const [, namespace, name] = JOBS_PATH.exec(url.pathname) ?? [];
@@ -284,6 +293,55 @@ export class FakeKubeApiServer {
     send(res, 200, {
       kind: 'JobList',
       apiVersion: 'batch/v1',
+      metadata: { resourceVersion: String(this.#resourceVersion) },
+      items,
+    });
+  }
+
+  /**
+   * The pod of each ended Job the selector names, as the Job controller labels it, with its
+   * container terminated. A Job ended by its deadline has none: the controller deletes its pods.
+   */
+  #listPods(res: ServerResponse, namespace: string, query: URLSearchParams): void {
+    const selector = parseSelector(query.get('labelSelector') ?? '');
+    const items = this.jobs(namespace).flatMap((job) => {
+      const labels = { 'job-name': job.metadata.name, 'batch.kubernetes.io/job-name': job.metadata.name };
+      const ended = job.status.succeeded === 1 || job.status.failed === 1;
+      const deadline = job.status.conditions?.some(
+        (c: { reason?: string }) => c.reason === 'DeadlineExceeded',
+      );
+      if (!ended || deadline || !selector.every(([k, v]) => labels[k as keyof typeof labels] === v))
+        return [];
+      const terminated =
+        this.#options.terminated?.(job) ??
+        (job.status.succeeded === 1
+          ? { exitCode: 0, reason: 'Completed' }
+          : { exitCode: 1, reason: 'Error' });
+      const container = job.spec.template.spec.containers[0].name;
+      return [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: `${job.metadata.name}-x7k2p`, namespace, labels },
+          status: {
+            phase: job.status.succeeded === 1 ? 'Succeeded' : 'Failed',
+            containerStatuses: [
+              {
+                name: container,
+                ready: false,
+                restartCount: 0,
+                image: '',
+                imageID: '',
+                state: { terminated },
+              },
+            ],
+          },
+        },
+      ];
+    });
+    send(res, 200, {
+      kind: 'PodList',
+      apiVersion: 'v1',
       metadata: { resourceVersion: String(this.#resourceVersion) },
       items,
     });

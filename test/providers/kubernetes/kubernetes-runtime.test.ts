@@ -103,6 +103,40 @@ describe('KubernetesRuntime', () => {
     });
   });
 
+  it.each([
+    {
+      name: 'a command missing from the image',
+      terminated: {
+        exitCode: 128,
+        reason: 'StartError',
+        message: 'exec: "strata-no-such-command": executable file not found in $PATH',
+      },
+      report: {
+        reason: 'CommandNotFound',
+        exitCode: 128,
+        message: 'exec: "strata-no-such-command": executable file not found in $PATH',
+      },
+    },
+    {
+      name: 'an out-of-memory kill',
+      terminated: { exitCode: 137, reason: 'OOMKilled' },
+      report: { reason: 'OOMKilled', exitCode: 137, message: 'Job has reached the specified backoff limit' },
+    },
+    {
+      name: 'a non-zero exit',
+      terminated: { exitCode: 3, reason: 'Error' },
+      report: { reason: 'Error', exitCode: 3 },
+    },
+  ])('reports the exit code and reason of $name from the Job’s pod', async ({ terminated, report }) => {
+    const fake = await fakeServer({ outcome: () => 'Failed', terminated: () => terminated });
+    const { runtime, reports } = runtimeFor(fake.url);
+    runtime.launch(launch());
+    expect(await until(finalReport(reports), 'the final report')).toMatchObject({
+      phase: 'Failed',
+      ...report,
+    });
+  });
+
   it('deletes the Job with background propagation on stop, and reports Stopped', async () => {
     const fake = await fakeServer({ outcome: () => 'Running' });
     const { runtime, reports } = runtimeFor(fake.url);
