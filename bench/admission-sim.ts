@@ -22,6 +22,7 @@ import {
 } from '../src/model/scheduling.js';
 import { Rng } from '../src/runtime/rng.js';
 import { admitCycle } from '../src/scheduling/admission-cycle.js';
+import type { CycleDecisions } from '../src/scheduling/admission-decision.js';
 import {
   type AdmissionOptions,
   type AdmissionState,
@@ -103,6 +104,25 @@ export interface QueueLayout {
   /** Queue preemption settings (default: the schema's, within-queue LowerPriority and reclaim Any). */
   readonly preemption?: QueueSpec['preemption'];
 }
+
+/** `cohorts` × `queuesPerCohort` queues (weight 1) splitting the fleet's GPUs as their nominal quota. */
+export function cohortLayout(cohorts: number, queuesPerCohort: number, nodes: number) {
+  const n = cohorts * queuesPerCohort;
+  const gpus = Math.floor((nodes * 8) / n);
+  const queues: [string, string, number, number][] = [];
+  for (let c = 0; c < cohorts; c++)
+    for (let q = 0; q < queuesPerCohort; q++) queues.push([`c${c}-q${q}`, `c${c}`, 1, gpus]);
+  return {
+    queues,
+    cohorts: Array.from({ length: cohorts }, (_, c) => `c${c}`),
+    milliPerQueue: gpus * 1000,
+  };
+}
+
+/** Arrivals at LOAD × what `nodes` can turn over with the mixed sizes (~2.2 GPUs) and mean runtime. */
+const LOAD = 1.1;
+export const arrivalRate = (nodes: number, meanRuntimeSeconds: number) =>
+  (LOAD * nodes * 8) / 2.2 / meanRuntimeSeconds;
 
 /** An admission state over `nodes` synthetic 8-GPU nodes (BestFit, every live filter on). */
 export function buildState(
@@ -194,6 +214,8 @@ export interface SimOptions {
   readonly refill?: (queue: string, nowMs: number) => SimWorkload | undefined;
   /** Time each cycle with process.cpuUsage() (a syscall per call: ~5% overhead on small cycles). */
   readonly perCycleCpu?: boolean;
+  /** Sees every cycle's decisions (bench/admission-digest.ts fingerprints them; adds to the CPU). */
+  readonly onCycle?: (d: CycleDecisions) => void;
 }
 
 export interface CycleRecord {
@@ -271,6 +293,7 @@ export function simulate(state: AdmissionState, o: SimOptions): SimResult {
     }
     if (o.endMs !== undefined && now >= o.endMs) break;
     const d = admitCycle(state, new Date(now));
+    o.onCycle?.(d);
     const c1 = perCycle ? cpuUs() : 0;
     maxPending = Math.max(maxPending, d.pending.length);
     evaluations += d.admitted.length + d.pending.length;

@@ -37,7 +37,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/runtime/rng.js';
 import {
+  arrivalRate,
   buildState,
+  cohortLayout,
   generateWorkloads,
   pickSize,
   type SimResult,
@@ -88,24 +90,6 @@ function common(r: SimResult) {
     wastedGpuHours: round(r.wastedGpuSeconds / 3600, 1),
   };
 }
-
-function cohortLayout(cohorts: number, queuesPerCohort: number, nodes: number) {
-  const n = cohorts * queuesPerCohort;
-  const gpus = Math.floor((nodes * 8) / n);
-  const queues: [string, string, number, number][] = [];
-  for (let c = 0; c < cohorts; c++)
-    for (let q = 0; q < queuesPerCohort; q++) queues.push([`c${c}-q${q}`, `c${c}`, 1, gpus]);
-  return {
-    queues,
-    cohorts: Array.from({ length: cohorts }, (_, c) => `c${c}`),
-    milliPerQueue: gpus * 1000,
-  };
-}
-
-/** Arrivals at LOAD × what `nodes` can turn over with the mixed sizes (~2.2 GPUs) and mean runtime. */
-const LOAD = 1.1;
-const arrivalRate = (nodes: number, meanRuntimeSeconds: number) =>
-  (LOAD * nodes * 8) / 2.2 / meanRuntimeSeconds;
 
 function cohortShape(
   name: string,

@@ -25,6 +25,7 @@ import type { CohortSpec, QueueSpec } from '../model/scheduling.js';
 import { effectivePriority } from './admission-aging.js';
 import type { BackoffRecord } from './admission-backoff.js';
 import type { Admission, CycleDecisions } from './admission-decision.js';
+import type { Demand } from './admission-demand.js';
 import { effectiveWeight } from './admission-fair-share.js';
 import { type PendingReason, type PendingWorkload, pendingMessage } from './admission-pending-reason.js';
 import { type Preemption, preemptFor } from './admission-preemption.js';
@@ -37,6 +38,7 @@ import type { GangRequest } from './placement-request.js';
 
 interface QueueRun {
   readonly name: string;
+  readonly spec: QueueSpec | undefined;
   readonly strict: boolean;
   readonly weight: number;
   /** Pending workloads in queue order. */
@@ -44,6 +46,9 @@ interface QueueRun {
   next: number;
   /** Share as if the current head were admitted; recomputed when the head or the usage changes. */
   share: number;
+  /** Shares by demand key at ledger version `sharesAt` (a queue's heads repeat a few sizes). */
+  readonly shares: Map<string, number>;
+  sharesAt: number;
   /** Why the rest of the queue waits (closed window or a blocking StrictFIFO head). */
   rest: ((w: Ranked) => PendingReason) | undefined;
 }
@@ -51,6 +56,9 @@ interface QueueRun {
 interface Ranked {
   readonly w: QueuedWorkload;
   readonly priority: number;
+  /** Set when it was tried this cycle: why it waits, or admitted. */
+  reason: PendingReason | undefined;
+  admitted: boolean;
 }
 
 /** A gang's requests without pod ids: equal keys place identically on the same snapshot. */
@@ -94,7 +102,12 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       list = [];
       byQueue.set(w.queue, list);
     }
-    list.push({ w, priority: effectivePriority(w.priority, w.createdMs, nowMs, state.aging) });
+    list.push({
+      w,
+      priority: effectivePriority(w.priority, w.createdMs, nowMs, state.aging),
+      reason: undefined,
+      admitted: false,
+    });
   }
   const runs: QueueRun[] = [];
   for (const [name, list] of byQueue) {
@@ -103,11 +116,14 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     const weight = weightOf(spec, config.cohorts);
     const run: QueueRun = {
       name,
+      spec,
       strict: spec.queueingStrategy === 'StrictFIFO',
       weight,
       order: list,
       next: 0,
       share: 0,
+      shares: new Map(),
+      sharesAt: -1,
       rest: undefined,
     };
     const timeZone = config.timeZones?.get(name) ?? config.defaultTimeZone;
@@ -123,37 +139,62 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     }
     runs.push(run);
   }
+  // A share reads only the ledger's usage and the fair-share history (decayed above, not again this
+  // cycle), so it is recomputed only when the ledger changed or the head asks for another amount.
   const reshare = (run: QueueRun) => {
     const head = run.order[run.next];
-    if (head) run.share = fairShare.share(run.name, ledger, run.weight, head.w.demand);
+    if (!head) return;
+    if (run.sharesAt !== ledger.version) {
+      run.shares.clear();
+      run.sharesAt = ledger.version;
+    }
+    const key = demandKey(head.w.demand);
+    let share = run.shares.get(key);
+    if (share === undefined) {
+      share = fairShare.share(run.name, ledger, run.weight, head.w.demand);
+      run.shares.set(key, share);
+    }
+    run.share = share;
   };
   for (const run of runs) reshare(run);
 
   // Phase 3: admit.
   const admitted: Admission[] = [];
   const preempted: Preemption[] = [];
+  /** Why each workload preempted this cycle waits (tried workloads keep theirs on their Ranked). */
   const reasons = new Map<string, PendingReason>();
   // Within a cycle capacity only shrinks (admissions) unless a preemption frees some, so a gang of a
   // shape that did not fit will not fit again: its placement is not retried (a deep queue of equal
   // work costs one failed placement per cycle, not one per workload).
   const failedShapes = new Map<string, { gang: GangRequest; reason: PlacementReason }>();
-  for (;;) {
-    let best: QueueRun | undefined;
-    for (const run of runs) {
-      if (run.rest || run.next >= run.order.length) continue;
-      if (!best || before(run, best)) best = run;
-    }
-    if (!best) break;
-    const { w } = best.order[best.next++]!;
-    const reason = tryAdmit(state, w, nowMs, admitted);
+  const hopeless = new Set<string>();
+  let hopelessAt = -1;
+  // The best head comes from a heap of the queues that have one: `before` is a strict total order
+  // (seq breaks every tie) and only the queue just tried changes its head or share, so the heap's
+  // top is the queue a scan of every queue would pick.
+  const heap = runs.filter((r) => !r.rest && r.order.length > 0);
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i, before);
+  while (heap.length > 0) {
+    const best = heap[0]!;
+    const ranked = best.order[best.next++]!;
+    const { w } = ranked;
+    const reason = tryAdmit(w, best.spec, admitted);
     reshare(best);
-    if (reason === undefined) continue;
-    reasons.set(w.key, reason);
-    if (best.strict) {
-      const blockedBy = w.key;
-      const queue = best.name;
-      best.rest = () => ({ kind: 'blocked-by-strict-fifo', queue, blockedBy });
+    if (reason === undefined) ranked.admitted = true;
+    else {
+      ranked.reason = reason;
+      if (best.strict) {
+        const blockedBy = w.key;
+        const queue = best.name;
+        best.rest = () => ({ kind: 'blocked-by-strict-fifo', queue, blockedBy });
+      }
     }
+    if (best.rest || best.next >= best.order.length) {
+      const last = heap.pop()!;
+      if (heap.length === 0) break;
+      heap[0] = last;
+    }
+    siftDown(heap, 0, before);
   }
 
   // Phase 4: explain. Workloads preempted this cycle join their queue's order.
@@ -164,13 +205,26 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     if (!w) continue;
     let run = runOf.get(w.queue);
     if (!run) {
-      run = { name: w.queue, strict: false, weight: 1, order: [], next: 0, share: 0, rest: undefined };
+      run = {
+        name: w.queue,
+        spec: config.queues.get(w.queue),
+        strict: false,
+        weight: 1,
+        order: [],
+        next: 0,
+        share: 0,
+        shares: new Map(),
+        sharesAt: -1,
+        rest: undefined,
+      };
       runOf.set(w.queue, run);
       runs.push(run);
     }
     (run.order as Ranked[]).push({
       w,
       priority: effectivePriority(w.priority, w.createdMs, nowMs, state.aging),
+      reason: undefined,
+      admitted: false,
     });
     (run.order as Ranked[]).sort(byQueueOrder);
   }
@@ -178,15 +232,9 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     let ahead = 0;
     for (let i = 0; i < run.order.length; i++) {
       const r = run.order[i]!;
-      if (!state.pending.has(r.w.key)) continue;
-      const reason = reasons.get(r.w.key) ?? run.rest!(r);
-      pending.push({
-        workload: r.w.key,
-        queue: run.name,
-        ahead,
-        reason,
-        message: pendingMessage(reason, ahead),
-      });
+      if (r.admitted) continue;
+      const reason = r.reason ?? reasons.get(r.w.key) ?? run.rest!(r);
+      pending.push(pendingEntry(r.w, run.name, ahead, reason));
       ahead++;
     }
   }
@@ -210,6 +258,25 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     );
   }
 
+  /**
+   * preemptFor, skipping a call that must fail: one for the same queue, priority, policy, preemptor
+   * history and demand failed earlier this cycle without evicting anything (the ledger's version did
+   * not move), and nothing was booked or unbooked since. Such a failure read only those inputs and
+   * the bookings (no victim was evicted, so no placement was tried); a failure that did evict and
+   * reinstate victims is not remembered, as its replay may leave the snapshot's lists in another order.
+   */
+  function tryPreempt(w: QueuedWorkload): ReturnType<typeof preemptFor> {
+    if (hopelessAt !== ledger.version) {
+      hopeless.clear();
+      hopelessAt = ledger.version;
+    }
+    const key = `${w.queue}\u0000${w.priority}\u0000${w.preemptionPolicy}\u0000${w.preempted?.by ?? ''}\u0000${demandKey(w.demand)}`;
+    if (hopeless.has(key)) return undefined;
+    const plan = preemptFor(state, w, nowMs);
+    if (!plan && hopelessAt === ledger.version) hopeless.add(key);
+    return plan;
+  }
+
   function record(list: readonly Preemption[]): void {
     if (list.length > 0) failedShapes.clear();
     for (const p of list) {
@@ -220,32 +287,33 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
 
   /** Backoff → quota → placement, each failure trying preemption; books an admission, or says why not. */
   function tryAdmit(
-    s: AdmissionState,
     w: QueuedWorkload,
-    at: number,
+    spec: QueueSpec | undefined,
     out: Admission[],
   ): PendingReason | undefined {
+    const s = state;
+    const at = nowMs;
     // Outside its schedule everywhere: waiting for the clock is not a failure (no backoff).
-    const schedule = schedules.of(w.queue, config.queues.get(w.queue)?.schedule, w.workload.spec.schedule);
+    const schedule = schedules.of(w.queue, spec?.schedule, w.workload.spec.schedule);
     if (schedule.verdict.open === 'nowhere') return schedule.verdict.reason;
     const gated: QueuedWorkload =
       schedule.verdict.open === 'some' ? { ...w, gang: gatedGang(w.gang, schedule.verdict.gate) } : w;
-    const shape = schedule.key === '' ? shapeOf(w.gang) : `${shapeOf(w.gang)}\u0000${schedule.key}`;
     const waiting = backoff.blocking(w.key, at);
     if (waiting) {
       return backoffReason(waiting);
     }
+    const shape = schedule.key === '' ? shapeOf(w.gang) : `${shapeOf(w.gang)}\u0000${schedule.key}`;
     const short = ledger.check(w.queue, w.demand);
     let decision: GangDecision | undefined;
     if (short) {
-      const plan = preemptFor(s, gated, at);
+      const plan = tryPreempt(gated);
       if (!plan) return short;
       decision = plan.placement;
       record(plan.preemptions);
     } else {
       const known = failedShapes.get(shape);
       if (known) {
-        const plan = known.reason.verdict === 'not-now' ? preemptFor(s, gated, at) : undefined;
+        const plan = known.reason.verdict === 'not-now' ? tryPreempt(gated) : undefined;
         if (!plan) {
           const reason = renamed(known.reason, known.gang, w.gang);
           backoff.fail(w.key, at, reason);
@@ -256,7 +324,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       } else {
         decision = placeGang(engine, gated.gang);
         if (decision.outcome === 'unschedulable' && decision.verdict === 'not-now') {
-          const plan = preemptFor(s, gated, at);
+          const plan = tryPreempt(gated);
           if (plan) {
             decision = plan.placement;
             record(plan.preemptions);
@@ -306,6 +374,53 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     });
     return undefined;
   }
+}
+
+/** Restores the heap below `i` (the least element by `less` on top). */
+function siftDown<T>(heap: T[], i: number, less: (a: T, b: T) => boolean): void {
+  const n = heap.length;
+  const item = heap[i]!;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const c = r < n && less(heap[r]!, heap[l]!) ? r : l;
+    if (!less(heap[c]!, item)) break;
+    heap[i] = heap[c]!;
+    i = c;
+  }
+  heap[i] = item;
+}
+
+/** Equal keys for demands of equal class and amounts. */
+const demandKeys = new WeakMap<Demand, string>();
+function demandKey(demand: Demand): string {
+  let key = demandKeys.get(demand);
+  if (key === undefined) {
+    key = `${demand.resourceClass ?? ''}`;
+    for (const [d, x] of demand.amounts) key += `\u0000${d}=${x}`;
+    demandKeys.set(demand, key);
+  }
+  return key;
+}
+
+/**
+ * A workload's pending entry, the same object as last cycle when its queue, position and reason are
+ * (a deep queue reports the same few hundred entries every cycle).
+ */
+const lastEntries = new WeakMap<QueuedWorkload, PendingWorkload>();
+function pendingEntry(
+  w: QueuedWorkload,
+  queue: string,
+  ahead: number,
+  reason: PendingReason,
+): PendingWorkload {
+  const last = lastEntries.get(w);
+  if (last !== undefined && last.reason === reason && last.ahead === ahead && last.queue === queue)
+    return last;
+  const entry = { workload: w.key, queue, ahead, reason, message: pendingMessage(reason, ahead) };
+  lastEntries.set(w, entry);
+  return entry;
 }
 
 /**

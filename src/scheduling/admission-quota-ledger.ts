@@ -140,6 +140,7 @@ export class QuotaLedger {
   /** Per pool, per `class/dimension`: Σ nominal, the denominator of dominant shares. */
   readonly #poolNominal = new Map<string, Map<string, number>>();
   readonly #bookings = new Map<string, Booking>();
+  #version = 0;
 
   constructor(queues: ReadonlyMap<string, QueueSpec>, cohorts: ReadonlyMap<string, CohortSpec>) {
     for (const [name, spec] of queues) {
@@ -188,6 +189,14 @@ export class QuotaLedger {
   poolNominalOf(queue: string): ReadonlyMap<string, number> {
     const q = this.#queues.get(queue);
     return this.#poolNominal.get(q?.pool ?? `queue:${queue}`) ?? new Map();
+  }
+
+  /**
+   * Bumped by every book and unbook: a figure derived from usage (a share, a failed preemption) holds
+   * while the version does.
+   */
+  get version(): number {
+    return this.#version;
   }
 
   isBooked(workload: string): boolean {
@@ -291,6 +300,7 @@ export class QuotaLedger {
   }
 
   #apply(queue: string, demand: Demand, sign: 1 | -1): void {
+    this.#version++;
     const q = this.#require(queue);
     const cls = demand.resourceClass;
     if (cls === undefined) return;
