@@ -49,7 +49,9 @@ export function parentDocuments(): readonly Document[] {
       apiVersion: API_VERSION,
       kind: 'Cluster',
       metadata: { name: PARENT_CLUSTER },
-      spec: { site: PARENT_SITE, provider: 'simulated' },
+      // Agent nodes: only the load's own status writes touch them (a simulated cluster's nodes are
+      // reported Ready by the simulated provider, which the ledger would count as invented writes).
+      spec: { site: PARENT_SITE, provider: 'agent' },
     },
   ];
 }
