@@ -201,6 +201,9 @@ export class KubernetesRuntime implements PodRuntime {
         }
       }
       for (const job of list.items) this.#adopt(job);
+      // Once its Job is gone (stopped, or removed by the cluster's TTL) an ended id has nothing to replace.
+      const listed = new Set(list.items.map((job) => job.metadata?.annotations?.[LAUNCH_ID_ANNOTATION]));
+      for (const id of this.#ended) if (!listed.has(id)) this.#ended.delete(id);
       this.#reach(true, `Kubernetes API at ${this.#server} answers`);
     } catch (error) {
       this.#reach(false, failureOf(error, this.#server, 'listing Jobs').message);
@@ -226,6 +229,7 @@ export class KubernetesRuntime implements PodRuntime {
   #launchGang(name: string): void {
     const launches = this.#gangs.get(name) ?? [];
     this.#gangs.delete(name);
+    if (this.#closed) return;
     const pods = launches.flatMap((launch) => {
       const tracked = this.#pods.get(launch.id);
       return tracked === undefined ? [] : [{ launch, tracked }];
