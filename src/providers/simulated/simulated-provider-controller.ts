@@ -84,6 +84,7 @@ class SimulatedProviderShell {
   readonly #runner: WorkloadRunner;
   #owned = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
+  #debounce: NodeJS.Timeout | undefined;
   #unsubscribe: () => void = () => {};
   #refreshing: Promise<void> | undefined;
   #stopped = false;
@@ -118,20 +119,35 @@ class SimulatedProviderShell {
     void this.#refresh().then(() => {
       if (this.#stopped) return;
       this.#runner.start();
-      this.#timers.push(setInterval(() => this.#runtime.tick(), this.options.tickMs ?? 250));
+      this.#every(this.options.tickMs ?? 250, () => this.#runtime.tick());
     });
-    this.#timers.push(setInterval(() => void this.#refresh(), this.options.resyncMs ?? 2000));
-    for (const t of this.#timers) t.unref();
-    // Nodes come and go (burst nodes, a demo applied later): ownership follows the store's commits.
-    this.#unsubscribe = this.store.onCommit(() => void this.#refresh());
+    this.#every(this.options.resyncMs ?? 2000, () => void this.#refresh());
+    // Nodes come and go (burst nodes, a demo applied later): ownership follows the store's commits,
+    // read at most every 200 ms however fast commits come (heartbeats of a large fleet).
+    this.#unsubscribe = this.store.onCommit(() => {
+      if (this.#debounce || this.#stopped) return;
+      this.#debounce = setTimeout(() => {
+        this.#debounce = undefined;
+        void this.#refresh();
+      }, 200);
+      this.#debounce.unref();
+    });
   }
 
   stop(): void {
     this.#stopped = true;
     this.#unsubscribe();
     for (const t of this.#timers) clearInterval(t);
-    // A deposed leader's pods end with it; the next leader's runner launches them afresh.
+    if (this.#debounce) clearTimeout(this.#debounce);
+    // A deposed leader's pods end with it; the next leader's runner launches them again, and they
+    // resume where they were (a simulated run is timed from its admission).
     void this.#runner.stop().then(() => this.#runtime.close());
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.#timers.push(timer);
   }
 
   /** Re-reads which nodes are twins; coalesces calls that arrive while one is running. */
