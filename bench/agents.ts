@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     interval: { type: 'string', default: '5' },
     seed: { type: 'string', default: '42' },
+    admission: { type: 'string', default: 'on' },
     serve: { type: 'boolean', default: false },
   },
 });
@@ -50,6 +51,7 @@ if (args.serve) {
     demo: false,
     tls: false,
     localNode: false,
+    admission: args.admission !== 'off',
   });
   process.on('message', async (message: string) => {
     if (message === 'usage') {
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   const INTERVAL_MS = Number(args.interval) * 1000;
   const rng = new Rng(Number(args.seed));
 
-  const child = fork(new URL(import.meta.url).pathname, ['--serve'], {
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', '--admission', args.admission!], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -112,20 +114,29 @@ async function main(): Promise<void> {
   });
 
   const setupStart = performance.now();
+  const names = Array.from({ length: AGENTS }, (_, i) => `node-${String(i).padStart(4, '0')}`);
+  const specs = names.map((name) => nodeSpecFrom(hardwareOf(name, rng), 'agents', name));
   const agents: { name: string; http: AgentHttp; node?: ApiObject }[] = [];
-  for (let i = 0; i < AGENTS; i++) {
-    const name = `node-${String(i).padStart(4, '0')}`;
-    const { token } = await must('POST', '/auth/v1/tokens', {
-      subject: 'bench-agents',
-      ...(i === 0 && { role: 'node-agent' }),
-    });
-    const http = new AgentHttp({ server: url, token: token! });
-    const spec = nodeSpecFrom(hardwareOf(name, rng), 'agents', name);
-    const r = await http.request('PUT', apiPaths.node(name), {
-      json: { apiVersion: API_VERSION, kind: 'Node', metadata: { name }, spec },
-    });
-    if (r.status >= 400) throw new Error(`registering ${name}: ${r.status} ${JSON.stringify(r.body)}`);
-    agents.push({ name, http, node: r.body as ApiObject });
+  // Registration is set-up, not the measured load: a few agents at a time, as machines come up.
+  const SETUP_CONCURRENCY = 16;
+  for (let start = 0; start < AGENTS; start += SETUP_CONCURRENCY) {
+    const batch = names.slice(start, start + SETUP_CONCURRENCY);
+    agents.push(
+      ...(await Promise.all(
+        batch.map(async (name, j) => {
+          const { token } = await must('POST', '/auth/v1/tokens', {
+            subject: 'bench-agents',
+            ...(start + j === 0 && { role: 'node-agent' }),
+          });
+          const http = new AgentHttp({ server: url, token: token! });
+          const r = await http.request('PUT', apiPaths.node(name), {
+            json: { apiVersion: API_VERSION, kind: 'Node', metadata: { name }, spec: specs[start + j] },
+          });
+          if (r.status >= 400) throw new Error(`registering ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+          return { name, http, node: r.body as ApiObject };
+        }),
+      )),
+    );
   }
   const setupMs = performance.now() - setupStart;
   console.log(`${AGENTS} agents registered (tokens and Nodes) in ${(setupMs / 1000).toFixed(1)} s`);
@@ -135,6 +146,12 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let conflicts = 0;
   let errors = 0;
+  const errorKinds = new Map<string, number>();
+  const failed = (kind: string) => {
+    if (!measuring) return;
+    errors++;
+    errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+  };
   const beat = async (agent: (typeof agents)[number]) => {
     const started = performance.now();
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -154,7 +171,7 @@ async function main(): Promise<void> {
         continue;
       }
       if (r.status >= 400) {
-        if (measuring) errors++;
+        failed(`HTTP ${r.status}`);
         return;
       }
       agent.node = r.body as ApiObject;
@@ -166,9 +183,7 @@ async function main(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const loop = () => {
       if (stopped) return;
-      void beat(agent).catch(() => {
-        if (measuring) errors++;
-      });
+      void beat(agent).catch((error: Error) => failed(error.message.replace(/.*\((.*)\)$/, '$1')));
       timer = setTimeout(loop, INTERVAL_MS);
     };
     timer = setTimeout(loop, rng.next() * INTERVAL_MS);
@@ -204,8 +219,10 @@ async function main(): Promise<void> {
     windowS: round(windowMs / 1000, 1),
     heartbeats: latencies.length,
     heartbeatsPerSecond: round(latencies.length / (windowMs / 1000), 1),
+    controllers: args.admission === 'off' ? 'node lifecycle only' : 'node lifecycle and admission',
     conflicts,
     errors,
+    errorKinds: Object.fromEntries(errorKinds),
     heartbeatLatencyMs: {
       p50: round(pct(50), 2),
       p99: round(pct(99), 2),

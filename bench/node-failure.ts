@@ -3,10 +3,12 @@
  * requeued, with the default node grace (40 s, the goal) and with a short configured one.
  *
  *   npm run bench:node-failure -- [--agents 100] [--workloads 4] [--kills 3] [--short-kills 10]
- *                                  [--short-grace 2] [--interval 5] [--seed 42]
+ *                                  [--short-grace 2] [--interval 5] [--short-interval 0.5] [--seed 42]
  *
  * One in-process control plane per grace (ControlPlaneOptions.nodeGraceMs), `--agents` light agent
- * clients heartbeating every `--interval` s as `strata agent` does on the wire. For each kill a
+ * clients heartbeating as `strata agent` does on the wire: every `--interval` s under the default
+ * grace, every `--short-interval` s under the short one (an interval must stay well under the grace,
+ * or live nodes lapse between their beats). For each kill a
  * victim is drawn (seeded), `--workloads` workloads are given Admitted statuses with pods on it (the
  * admission controller is off so nothing else moves them), and the victim stops heartbeating at a
  * random moment. Measured on the store's commits: from the victim's last heartbeat (the
@@ -32,24 +34,25 @@ const { values: args } = parseArgs({
     'short-kills': { type: 'string', default: '10' },
     'short-grace': { type: 'string', default: '2' },
     interval: { type: 'string', default: '5' },
+    'short-interval': { type: 'string', default: '0.5' },
     seed: { type: 'string', default: '42' },
   },
 });
 const AGENTS = Number(args.agents);
 const WORKLOADS = Number(args.workloads);
-const INTERVAL_MS = Number(args.interval) * 1000;
 const DEFAULT_GRACE_MS = 40_000;
 const rng = new Rng(Number(args.seed));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Run {
   readonly graceS: number;
+  readonly heartbeatIntervalS: number;
   readonly kills: number;
   readonly toFirstRequeueMs: readonly number[];
   readonly toAllRequeuedMs: readonly number[];
 }
 
-async function scenario(graceMs: number | undefined, kills: number): Promise<Run> {
+async function scenario(graceMs: number | undefined, intervalMs: number, kills: number): Promise<Run> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-node-failure-'));
   const plane = await startControlPlane({
     dataDir,
@@ -136,10 +139,10 @@ async function scenario(graceMs: number | undefined, kills: number): Promise<Run
   const loop = (agent: Agent) => {
     if (!agent.alive) return;
     void beat(agent).catch(() => {});
-    agent.timer = setTimeout(() => loop(agent), INTERVAL_MS);
+    agent.timer = setTimeout(() => loop(agent), intervalMs);
   };
-  for (const agent of agents) agent.timer = setTimeout(() => loop(agent), rng.next() * INTERVAL_MS);
-  await sleep(INTERVAL_MS + 200);
+  for (const agent of agents) agent.timer = setTimeout(() => loop(agent), rng.next() * intervalMs);
+  await sleep(intervalMs + 200);
 
   const toFirst: number[] = [];
   const toAll: number[] = [];
@@ -188,7 +191,7 @@ async function scenario(graceMs: number | undefined, kills: number): Promise<Run
       });
     });
     // Killed at a random point of its heartbeat cycle.
-    await sleep(rng.next() * INTERVAL_MS);
+    await sleep(rng.next() * intervalMs);
     victim.alive = false;
     clearTimeout(victim.timer);
     await allRequeued;
@@ -210,6 +213,7 @@ async function scenario(graceMs: number | undefined, kills: number): Promise<Run
   await rm(dataDir, { recursive: true, force: true });
   return {
     graceS: (graceMs ?? DEFAULT_GRACE_MS) / 1000,
+    heartbeatIntervalS: intervalMs / 1000,
     kills,
     toFirstRequeueMs: toFirst,
     toAllRequeuedMs: toAll,
@@ -222,15 +226,19 @@ function summary(values: readonly number[]) {
   return { min: s(sorted[0]), p50: s(sorted[Math.floor(sorted.length / 2)]), max: s(sorted.at(-1)) };
 }
 
-const short = await scenario(Number(args['short-grace']) * 1000, Number(args['short-kills']));
-const byDefault = await scenario(undefined, Number(args.kills));
+const short = await scenario(
+  Number(args['short-grace']) * 1000,
+  Number(args['short-interval']) * 1000,
+  Number(args['short-kills']),
+);
+const byDefault = await scenario(undefined, Number(args.interval) * 1000, Number(args.kills));
 const figures = {
   bench: 'node-failure',
   agents: AGENTS,
   workloadsPerNode: WORKLOADS,
-  heartbeatIntervalS: INTERVAL_MS / 1000,
   defaultGrace: {
     graceS: byDefault.graceS,
+    heartbeatIntervalS: byDefault.heartbeatIntervalS,
     kills: byDefault.kills,
     lastHeartbeatToFirstRequeueS: summary(byDefault.toFirstRequeueMs),
     lastHeartbeatToAllRequeuedS: summary(byDefault.toAllRequeuedMs),
@@ -241,6 +249,7 @@ const figures = {
   },
   shortGrace: {
     graceS: short.graceS,
+    heartbeatIntervalS: short.heartbeatIntervalS,
     kills: short.kills,
     lastHeartbeatToFirstRequeueS: summary(short.toFirstRequeueMs),
     lastHeartbeatToAllRequeuedS: summary(short.toAllRequeuedMs),
