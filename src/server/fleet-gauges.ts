@@ -3,9 +3,9 @@
  * the same numbers come from any replica and a test can state them.
  *
  * Definitions:
- * - A GPU's **allocation** is 1 when a holding workload (Admitted, Running) books it whole (or a
- *   fractional share of it: the booking does not say how much of it is used), and the booked MIG
- *   instances' memory slices / 8 when it is carved into MIG instances.
+ * - A GPU's **allocation** is 1 when a holding workload (Admitted, Running) books it whole, the
+ *   sum of the shares booked on it for fractional pods (`accelerators.milli` / 1000, at most 1),
+ *   and the booked MIG instances' memory slices / 8 when it is carved into MIG instances.
  *   `allocation ratio` = sum of allocations / GPUs, per site and model.
  * - A GPU is **free** when nothing books it or any of its MIG instances, on a node that accepts
  *   work (Ready, or not reported by any agent, and not unschedulable). The **typical request** is
@@ -56,7 +56,8 @@ export interface FleetGauges {
 export const UNREPORTED = 'Unreported';
 
 interface Booked {
-  readonly whole: Set<number>;
+  /** GPU index → booked share (1 for a whole GPU). */
+  readonly whole: Map<number, number>;
   /** GPU index → MIG profiles booked on it. */
   readonly mig: Map<number, string[]>;
 }
@@ -85,11 +86,20 @@ export function fleetGauges(input: FleetInput): FleetGauges {
       }
     }
     if (!holding || !w.status?.admission) continue;
+    const milliOf = new Map(w.spec.podSets.map((set) => [set.name, set.resources.accelerators?.milli]));
     for (const pod of w.status.admission.pods) {
-      const entry = booked.get(pod.node) ?? { whole: new Set<number>(), mig: new Map<number, string[]>() };
+      const entry = booked.get(pod.node) ?? {
+        whole: new Map<number, number>(),
+        mig: new Map<number, string[]>(),
+      };
       booked.set(pod.node, entry);
-      if (pod.mig) entry.mig.set(pod.mig.gpu, [...(entry.mig.get(pod.mig.gpu) ?? []), pod.mig.profile]);
-      else for (const gpu of pod.gpus) entry.whole.add(gpu);
+      if (pod.mig) {
+        entry.mig.set(pod.mig.gpu, [...(entry.mig.get(pod.mig.gpu) ?? []), pod.mig.profile]);
+        continue;
+      }
+      const milli = milliOf.get(podSetName(pod.pod));
+      const share = milli === undefined ? 1 : milli / 1000;
+      for (const gpu of pod.gpus) entry.whole.set(gpu, (entry.whole.get(gpu) ?? 0) + share);
     }
   }
   const typicalRequest = mostCommon(requestSizes) ?? 1;
@@ -114,8 +124,9 @@ export function fleetGauges(input: FleetInput): FleetGauges {
       groups.set(key, group);
       group.gpus++;
       const migBooked = onNode?.mig.get(gpu.index) ?? [];
-      if (onNode?.whole.has(gpu.index)) {
-        group.allocated += 1;
+      const share = onNode?.whole.get(gpu.index);
+      if (share !== undefined) {
+        group.allocated += Math.min(1, share);
       } else if (migBooked.length > 0) {
         const slices = migBooked.reduce(
           (sum, profile) => sum + ((catalog && findMigProfile(catalog, profile)?.memorySlices) ?? 1),
@@ -136,6 +147,11 @@ export function fleetGauges(input: FleetInput): FleetGauges {
     (a, b) => a.site.localeCompare(b.site) || a.model.localeCompare(b.model),
   );
   return { typicalRequest, bySiteModel, pendingByQueue, nodesByState };
+}
+
+/** The pod set a booked pod belongs to: pods are named `[…/]<pod set>-<index>`. */
+export function podSetName(pod: string): string {
+  return pod.slice(pod.lastIndexOf('/') + 1).replace(/-\d+$/, '');
 }
 
 /** The key counted most often; ties go to the larger key. */

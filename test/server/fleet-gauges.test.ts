@@ -95,6 +95,33 @@ describe('fleetGauges: allocation', () => {
   });
 
   it.each([
+    ['one quarter share', [250], 0.25],
+    ['two half shares', [500, 500], 1],
+    ['shares adding past one, capped', [700, 700], 1],
+  ])('counts fractional pods on a GPU as the sum of their shares: %s', (_case, millis, allocated) => {
+    const w = held(
+      'w',
+      millis.map(() => ({ node: 'n1', gpus: [0] })),
+    );
+    // One pod set per share, each pod named as the admission controller names it.
+    const fractional = {
+      ...w,
+      spec: {
+        ...w.spec,
+        podSets: millis.map((milli, i) => ({ name: `s${i}`, resources: { accelerators: { milli } } })),
+      },
+      status: {
+        ...w.status!,
+        admission: {
+          ...w.status!.admission!,
+          pods: millis.map((_, i) => ({ pod: `p/w/s${i}-0`, node: 'n1', gpus: [0] })),
+        },
+      },
+    } as unknown as WorkloadObject;
+    expect(fraH100(fleet({ nodes: [hgx('n1')], workloads: [fractional] })).allocated).toBeCloseTo(allocated);
+  });
+
+  it.each([
     ['Pending', 0],
     ['Succeeded', 0],
     ['Admitted', 1],

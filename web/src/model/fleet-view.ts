@@ -11,6 +11,8 @@ export interface Holder {
   /** project/name of the workload. */
   readonly workload: string;
   readonly tenant: string | undefined;
+  /** Share of the GPU it books: 1, or milli / 1000 for a fractional pod. */
+  readonly share: number;
 }
 
 export interface SliceCell {
@@ -23,11 +25,11 @@ export interface SliceCell {
 export interface GpuCell {
   readonly index: number;
   readonly model: string;
-  /** Whole-GPU (or shared fractional) holders; empty when free or carved into MIG slices. */
+  /** Holders of the whole GPU or of fractional shares of it; empty when free or carved into MIG slices. */
   readonly holders: readonly Holder[];
   /** MIG instances, in start order; empty when MIG is off. */
   readonly slices: readonly SliceCell[];
-  /** Booked share of the GPU, 0–1: 1 when held whole, used memory slices / 8 under MIG. */
+  /** Booked share of the GPU, 0–1: 1 when held whole, the fractional shares' sum, or used memory slices / 8 under MIG. */
   readonly allocation: number;
 }
 
@@ -69,10 +71,11 @@ export function bookings(
     const status = w.status;
     if (!status?.admission || !HOLDING_PHASES.has(status.phase)) continue;
     const project = w.metadata.project ?? '';
-    const holder: Holder = {
-      workload: `${project}/${w.metadata.name}`,
-      tenant: w.metadata.tenant ?? tenantOfProject(project),
-    };
+    const workload = `${project}/${w.metadata.name}`;
+    const tenant = w.metadata.tenant ?? tenantOfProject(project);
+    const milliOf = new Map(
+      (w.spec.podSets ?? []).map((set) => [set.name, set.resources?.accelerators?.milli]),
+    );
     for (const pod of status.admission.pods) {
       const node = out.get(pod.node) ?? new Map<number, GpuBooking>();
       out.set(pod.node, node);
@@ -81,11 +84,18 @@ export function bookings(
         node.set(index, gpu);
         return gpu;
       };
+      const milli = milliOf.get(podSetName(pod.pod));
+      const holder: Holder = { workload, tenant, share: milli === undefined ? 1 : milli / 1000 };
       if (pod.mig) gpuOf(pod.mig.gpu).mig.set(pod.mig.start, holder);
       else for (const index of pod.gpus) gpuOf(index).whole.push(holder);
     }
   }
   return out;
+}
+
+/** The pod set a booked pod belongs to: pods are named `[…/]<pod set>-<index>`. */
+export function podSetName(pod: string): string {
+  return pod.slice(pod.lastIndexOf('/') + 1).replace(/-\d+$/, '');
 }
 
 /**
@@ -119,7 +129,10 @@ function gpuCell(accelerator: Accelerator, booked: GpuBooking | undefined): GpuC
   const holders = booked?.whole ?? [];
   const allocation =
     holders.length > 0
-      ? 1
+      ? Math.min(
+          1,
+          holders.reduce((sum, h) => sum + h.share, 0),
+        )
       : slices.reduce((used, s) => used + (s.holder ? s.size : 0), 0) / MIG_MEMORY_SLICES;
   return { index: accelerator.index, model: accelerator.model, holders, slices, allocation };
 }

@@ -98,7 +98,17 @@ export interface WorkloadStatus {
   };
 }
 
-export type Workload = ApiObject<{ readonly queue: string; readonly priorityClass?: string }, WorkloadStatus>;
+export type Workload = ApiObject<
+  {
+    readonly queue: string;
+    readonly priorityClass?: string;
+    readonly podSets?: readonly {
+      readonly name: string;
+      readonly resources?: { readonly accelerators?: { readonly milli?: number } };
+    }[];
+  },
+  WorkloadStatus
+>;
 
 /** Phases in which a workload holds its booked GPUs (src/model/workload-history.ts HOLDING_PHASES). */
 export const HOLDING_PHASES: ReadonlySet<WorkloadPhase> = new Set(['Admitted', 'Running']);
