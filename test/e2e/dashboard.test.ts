@@ -160,6 +160,23 @@ spec:
   });
 });
 
+describe('queues page', () => {
+  it("lists acme-training's pending workloads in queue order with their reasons, and its quota use", async () => {
+    const page = await adminPage();
+    await openPage(page, 'Queues');
+    const card = page.locator('[data-queue="acme-training"]');
+    await card.getByText('qwen-7b-eval').waitFor();
+    const pending = await card
+      .locator('ol.pending > li')
+      .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    const qwen = pending.find((p) => p.includes('qwen-7b-eval'));
+    expect(qwen).toMatch(/#\d+ · quota/);
+    expect(await card.locator('table.quota').first().textContent()).toMatch(/gpus\d+ \/ 16/);
+    await screenshot(page, 'queues');
+    await page.context().close();
+  });
+});
+
 describe('tenancy', () => {
   it("shows a globex token only globex's workloads, none of acme's", async () => {
     const page = await (await newContext(browser)).newPage();
