@@ -5,7 +5,6 @@
  *
  *   POST   /apis/batch/v1/namespaces/:ns/jobs            create (201; 409 AlreadyExists)
  *   GET    /apis/batch/v1/namespaces/:ns/jobs?labelSelector=…   list (JobList)
- *   GET    /apis/batch/v1/namespaces/:ns/jobs/:name      read (404 NotFound)
  *   DELETE /apis/batch/v1/namespaces/:ns/jobs/:name?propagationPolicy=…   delete (Status Success)
  *   GET    /api/v1/namespaces/:ns/pods?labelSelector=job-name=…   the pod of an ended Job
  *   POST   /apis/jobset.x-k8s.io/v1alpha2/namespaces/:ns/jobsets        create a JobSet (409)
@@ -17,7 +16,7 @@
  * `jobset.sigs.k8s.io/jobset-name`.
  * There is no kubelet and no Job controller: the fake "runs" a Job by advancing its status on a
  * timer (active, then ready, then succeeded or failed) as the test's `outcome` rule says, and keeps
- * a Job that is `Running` active until it is deleted. Nothing here proves how a real cluster
+ * a Job that is `Running` active until it is deleted or the test ends it. Nothing here proves how a real cluster
  * schedules, pulls images or runs containers.
  */
 import { randomUUID } from 'node:crypto';
@@ -115,7 +114,7 @@ export class FakeKubeApiServer {
 
   #step(): void {
     for (const job of this.#jobs.values()) {
-      if (job.steps >= 3 || job.object.spec?.suspend === true) continue;
+      if (job.steps >= 3) continue;
       job.steps++;
       const status = job.object.status;
       const now = new Date().toISOString();
@@ -172,8 +171,6 @@ export class FakeKubeApiServer {
       this.#create(res, namespace, body);
     } else if (name === undefined && req.method === 'GET') {
       this.#list(res, namespace, url.searchParams);
-    } else if (name !== undefined && req.method === 'GET') {
-      this.#read(res, namespace, name);
     } else if (name !== undefined && req.method === 'DELETE') {
       this.#delete(res, namespace, name);
     } else {
@@ -345,15 +342,6 @@ export class FakeKubeApiServer {
       metadata: { resourceVersion: String(this.#resourceVersion) },
       items,
     });
-  }
-
-  #read(res: ServerResponse, namespace: string, name: string): void {
-    const job = this.#jobs.get(`${namespace}/${name}`);
-    if (!job) {
-      send(res, 404, status(404, 'NotFound', `jobs.batch "${name}" not found`, name));
-      return;
-    }
-    send(res, 200, job.object);
   }
 
   #delete(res: ServerResponse, namespace: string, name: string): void {
