@@ -177,6 +177,36 @@ describe('queues page', () => {
   });
 });
 
+describe('simulator page', () => {
+  it('shows the allocation curves of the last strata simulate report in the data dir', async () => {
+    const page = await adminPage();
+    await openPage(page, 'Simulator');
+    await page.getByText('No simulation report yet').waitFor();
+    // A tiny hand-written fleet and pod list (the format of the Alibaba trace), so no trace is needed.
+    const nodes = join(sandbox.root, 'sim-nodes.csv');
+    const pods = join(sandbox.root, 'sim-pods.csv');
+    await writeFile(
+      nodes,
+      'sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,8,V100M32\nn1,32000,131072,2,T4\n',
+    );
+    await writeFile(
+      pods,
+      'name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,4000,8192,1,500\np1,8000,16384,1,1000\np2,16000,32768,2,1000\n',
+    );
+    const out = join(up.dataDir, 'sim-out');
+    const simulated = await sandbox.strata([
+      'simulate',
+      ...['--nodes', nodes, '--pods', pods, '--policy', 'FGD,strata', '--seeds', '42', '--out', out],
+    ]);
+    expect(simulated.code).toBe(0);
+    await page.reload();
+    await page.getByRole('img', { name: 'allocation curves: allocation-sim-pods.svg' }).waitFor();
+    expect(await page.getByText(`Report in ${out}`).count()).toBe(1);
+    await screenshot(page, 'simulator');
+    await page.context().close();
+  });
+});
+
 describe('tenancy', () => {
   it("shows a globex token only globex's workloads, none of acme's", async () => {
     const page = await (await newContext(browser)).newPage();
