@@ -58,7 +58,8 @@ export interface DiscoveryOptions {
 const NVIDIA_SMI = 'nvidia-smi';
 const COMMAND_TIMEOUT_MS = 20_000;
 
-const runCommand: CommandRunner = (cmd, args) =>
+/** Runs a command and resolves with its stdout; rejects (ENOENT when it does not exist) otherwise. */
+export const runCommand: CommandRunner = (cmd, args) =>
   new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 8 * 2 ** 20 }, (error, stdout, stderr) => {
       if (error) {

@@ -9,7 +9,16 @@
  * requeued or admitted elsewhere meanwhile are stopped on its first sync.
  */
 import { join } from 'node:path';
-import type { DiscoveredHardware } from '../../hardware/discovery/discover-hardware.js';
+import {
+  type CommandRunner,
+  type DiscoveredHardware,
+  runCommand,
+} from '../../hardware/discovery/discover-hardware.js';
+import {
+  GPU_TELEMETRY_ARGS,
+  type GpuTelemetry,
+  parseGpuTelemetry,
+} from '../../hardware/discovery/gpu-telemetry.js';
 import { nodeSpecFrom } from '../../hardware/discovery/node-spec-from.js';
 import type { ClusterSpec, NodeSpec, NodeStatus } from '../../model/fleet.js';
 import { API_VERSION, type ApiObject } from '../../model/object.js';
@@ -41,6 +50,8 @@ export interface NodeAgentOptions {
   readonly heartbeatMs?: number;
   /** SIGTERM to SIGKILL when a pod is stopped. */
   readonly killGraceMs?: number;
+  /** Runs nvidia-smi for GPU power and utilisation; injectable for tests. */
+  readonly run?: CommandRunner;
   /** Called with every error the agent survives (a failed heartbeat, a failed status write). */
   readonly onError?: (error: unknown) => void;
   /** Called once when the agent must end: the server refused its token. */
@@ -58,6 +69,9 @@ export class NodeAgent {
   #node: ApiObject | undefined;
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
+  /** The latest GPU sample; taken on its own timer so a slow nvidia-smi never delays a heartbeat. */
+  #telemetry: GpuTelemetry | undefined;
+  #sampler: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(options: NodeAgentOptions) {
@@ -89,6 +103,11 @@ export class NodeAgent {
   async start(): Promise<void> {
     await this.#checkCluster();
     await this.#register();
+    if (this.#o.hardware.gpus.length > 0) {
+      await this.#sample();
+      this.#sampler = setInterval(() => void this.#sample(), this.#o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+      this.#sampler.unref();
+    }
     await this.#heartbeat();
     this.#timer = setInterval(() => {
       this.#beating ??= this.#heartbeat()
@@ -106,6 +125,7 @@ export class NodeAgent {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#sampler) clearInterval(this.#sampler);
     await this.#beating;
     await this.#runner.stop();
     await this.#runtime.close();
@@ -175,26 +195,46 @@ export class NodeAgent {
     this.#node = response.body as ApiObject;
   }
 
+  async #sample(): Promise<void> {
+    try {
+      this.#telemetry = parseGpuTelemetry(
+        await (this.#o.run ?? runCommand)('nvidia-smi', [...GPU_TELEMETRY_ARGS]),
+      );
+    } catch (error) {
+      this.#telemetry = undefined;
+      this.#failed(error);
+    }
+  }
+
   async #heartbeat(): Promise<void> {
     if (this.#stopped) return;
     const running = this.#runtime.running().length;
+    const gpu = this.#telemetry;
+    const utilization =
+      gpu?.utilization === undefined
+        ? ''
+        : `; GPU utilisation ${Math.round(gpu.utilization * 100)}% over ${gpu.sampledGpus} GPU${gpu.sampledGpus === 1 ? '' : 's'}`;
     await this.#writeStatus(
       'Ready',
-      `agent on ${this.#o.hardware.hostname}: ${running} pod${running === 1 ? '' : 's'} running`,
+      `agent on ${this.#o.hardware.hostname}: ${running} pod${running === 1 ? '' : 's'} running${utilization}`,
+      gpu?.powerDrawWatts,
     );
   }
 
   /** Writes the node's status conditionally on the version last seen; on a conflict reads and retries once. */
-  async #writeStatus(state: NodeStatus['state'], message: string): Promise<void> {
+  async #writeStatus(state: NodeStatus['state'], message: string, powerDrawWatts?: number): Promise<void> {
     const { http, node, clock } = this.#o;
     for (let attempt = 0; attempt < 2; attempt++) {
       const previous = this.#node?.status as NodeStatus | undefined;
+      // A power figure is this beat's or none: a stale one would outlive the GPUs that drew it.
+      const { powerDrawWatts: _stale, ...kept } = previous ?? ({} as Partial<NodeStatus>);
       const status: NodeStatus = {
-        ...previous,
+        ...kept,
         // A drain is someone's decision; a heartbeat only says the node is alive.
         state: state === 'Ready' && previous?.state === 'Draining' ? 'Draining' : state,
         lastHeartbeat: clock.now().toISOString(),
         message,
+        ...(powerDrawWatts !== undefined && { powerDrawWatts }),
       };
       const response = await http.request('PUT', apiPaths.nodeStatus(node), {
         json: {

@@ -78,6 +78,11 @@ describe('the node agent', () => {
       dataDir: join(dataDir, node),
       clock: systemClock,
       hardware: await recordedHardware(options.machine ?? 'no-gpu'),
+      // nvidia-smi's power and utilisation query on the recorded DGX: four GPUs busy, four idle.
+      run: async () =>
+        Array.from({ length: 8 }, (_, i) => `${i}, ${i < 4 ? 96 : 0}, ${i < 4 ? '650.25' : '70.00'}`).join(
+          '\n',
+        ),
       heartbeatMs: options.heartbeatMs ?? 100,
       killGraceMs: 200,
       onError: () => {},
@@ -107,6 +112,14 @@ describe('the node agent', () => {
     expect(node.status).toMatchObject({
       state: 'Ready',
       message: expect.stringMatching(/^agent on dgx-h100/),
+    });
+  });
+
+  it('reports its GPUs’ power draw and utilisation with each heartbeat', async () => {
+    await started('dgx-2', { machine: 'dgx-h100' });
+    expect((await nodeOf('dgx-2')).status).toMatchObject({
+      powerDrawWatts: 2881,
+      message: expect.stringMatching(/GPU utilisation 48% over 8 GPUs$/),
     });
   });
 
