@@ -305,4 +305,20 @@ describe('KubernetesRuntime with gangs as JobSets', () => {
     const deletion = fake.requests.find((r) => r.method === 'DELETE' && r.path.includes('/jobsets/'));
     expect(deletion?.query).toMatchObject({ propagationPolicy: 'Background' });
   });
+
+  it('stops an adopted gang pod by deleting its JobSet', async () => {
+    const fake = await fakeServer({ outcome: () => 'Running' });
+    const pods = gang(2);
+    const [rank0] = pods;
+    const first = runtimeFor(fake.url, { gangs: 'JobSet' });
+    for (const pod of pods) first.runtime.launch(pod);
+    await until(() => first.reports.filter((r) => r.phase === 'Running').length === 2, 'both pods to run');
+    await first.runtime.close();
+
+    const second = runtimeFor(fake.url, { gangs: 'JobSet' });
+    await second.runtime.poll();
+    second.runtime.stop(rank0!.id);
+    await until(finalReport(second.reports), 'the stop');
+    expect(fake.jobSets()).toEqual([]);
+  });
 });
