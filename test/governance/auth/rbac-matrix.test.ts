@@ -160,6 +160,23 @@ const FIXTURES: readonly KindFixture[] = [
   fleetFixture('Cohort', 'cohorts', (name) => cohort(name)),
   tenantOwned('Queue', 'queues', (name, place) => queue(name, place.tenant)),
   fleetFixture('PriorityClass', 'priorityclasses', (name) => priorityClass(name)),
+  fleetFixture('InstanceType', 'instancetypes', (name) => ({
+    apiVersion: 'strata.dev/v1alpha1',
+    kind: 'InstanceType',
+    metadata: { name },
+    spec: {
+      cloud: 'simcloud',
+      region: 'eu-central-1',
+      jurisdiction: { country: 'DE', regime: 'EU' },
+      timeZone: 'Europe/Berlin',
+      accelerator: { model: 'H100-SXM-80GB', count: 8 },
+      cpu: { cores: 192 },
+      memory: '2Ti',
+      pricePerSecond: { onDemand: 0.0176 },
+      currency: 'USD',
+      provisioningSeconds: 300,
+    },
+  })),
   {
     kind: 'Workload',
     plural: 'workloads',
