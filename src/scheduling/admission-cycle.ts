@@ -25,7 +25,6 @@ import type { CohortSpec, QueueSpec } from '../model/scheduling.js';
 import { effectivePriority } from './admission-aging.js';
 import type { BackoffRecord } from './admission-backoff.js';
 import type { Admission, CycleDecisions } from './admission-decision.js';
-import type { Demand } from './admission-demand.js';
 import { effectiveWeight } from './admission-fair-share.js';
 import { type PendingReason, type PendingWorkload, pendingMessage } from './admission-pending-reason.js';
 import { type Preemption, preemptFor } from './admission-preemption.js';
@@ -47,7 +46,8 @@ interface QueueRun {
   /** Share as if the current head were admitted; recomputed when the head or the usage changes. */
   share: number;
   /** Shares by demand key at ledger version `sharesAt` (a queue's heads repeat a few sizes). */
-  readonly shares: Map<string, number>;
+  readonly shareKeys: string[];
+  readonly shareValues: number[];
   sharesAt: number;
   /** Why the rest of the queue waits (closed window or a blocking StrictFIFO head). */
   rest: ((w: Ranked) => PendingReason) | undefined;
@@ -122,7 +122,8 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       order: list,
       next: 0,
       share: 0,
-      shares: new Map(),
+      shareKeys: [],
+      shareValues: [],
       sharesAt: -1,
       rest: undefined,
     };
@@ -145,16 +146,18 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     const head = run.order[run.next];
     if (!head) return;
     if (run.sharesAt !== ledger.version) {
-      run.shares.clear();
+      run.shareKeys.length = 0;
+      run.shareValues.length = 0;
       run.sharesAt = ledger.version;
     }
-    const key = demandKey(head.w.demand);
-    let share = run.shares.get(key);
-    if (share === undefined) {
-      share = fairShare.share(run.name, ledger, run.weight, head.w.demand);
-      run.shares.set(key, share);
+    const key = head.w.demandKey;
+    const known = run.shareKeys.indexOf(key);
+    if (known >= 0) run.share = run.shareValues[known]!;
+    else {
+      run.share = fairShare.share(run.name, ledger, run.weight, head.w.demand);
+      run.shareKeys.push(key);
+      run.shareValues.push(run.share);
     }
-    run.share = share;
   };
   for (const run of runs) reshare(run);
 
@@ -199,11 +202,11 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
 
   // Phase 4: explain. Workloads preempted this cycle join their queue's order.
   const pending: PendingWorkload[] = [];
-  const runOf = new Map(runs.map((r) => [r.name, r]));
+  const runOf = preempted.length > 0 ? new Map(runs.map((r) => [r.name, r])) : undefined;
   for (const p of preempted) {
     const w = state.pending.get(p.victim);
     if (!w) continue;
-    let run = runOf.get(w.queue);
+    let run = runOf!.get(w.queue);
     if (!run) {
       run = {
         name: w.queue,
@@ -213,11 +216,12 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
         order: [],
         next: 0,
         share: 0,
-        shares: new Map(),
+        shareKeys: [],
+        shareValues: [],
         sharesAt: -1,
         rest: undefined,
       };
-      runOf.set(w.queue, run);
+      runOf!.set(w.queue, run);
       runs.push(run);
     }
     (run.order as Ranked[]).push({
@@ -270,7 +274,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       hopeless.clear();
       hopelessAt = ledger.version;
     }
-    const key = `${w.queue}\u0000${w.priority}\u0000${w.preemptionPolicy}\u0000${w.preempted?.by ?? ''}\u0000${demandKey(w.demand)}`;
+    const key = `${w.queue}\u0000${w.priority}\u0000${w.preemptionPolicy}\u0000${w.preempted?.by ?? ''}\u0000${w.demandKey}`;
     if (hopeless.has(key)) return undefined;
     const plan = preemptFor(state, w, nowMs);
     if (!plan && hopelessAt === ledger.version) hopeless.add(key);
@@ -294,7 +298,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     const s = state;
     const at = nowMs;
     // Outside its schedule everywhere: waiting for the clock is not a failure (no backoff).
-    const schedule = schedules.of(w.queue, spec?.schedule, w.workload.spec.schedule);
+    const schedule = schedules.of(w.queue, spec?.schedule, w.schedule);
     if (schedule.verdict.open === 'nowhere') return schedule.verdict.reason;
     const gated: QueuedWorkload =
       schedule.verdict.open === 'some' ? { ...w, gang: gatedGang(w.gang, schedule.verdict.gate) } : w;
@@ -390,18 +394,6 @@ function siftDown<T>(heap: T[], i: number, less: (a: T, b: T) => boolean): void 
     i = c;
   }
   heap[i] = item;
-}
-
-/** Equal keys for demands of equal class and amounts. */
-const demandKeys = new WeakMap<Demand, string>();
-function demandKey(demand: Demand): string {
-  let key = demandKeys.get(demand);
-  if (key === undefined) {
-    key = `${demand.resourceClass ?? ''}`;
-    for (const [d, x] of demand.amounts) key += `\u0000${d}=${x}`;
-    demandKeys.set(demand, key);
-  }
-  return key;
 }
 
 /**

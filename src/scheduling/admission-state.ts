@@ -56,10 +56,14 @@ export interface QueuedWorkload {
   readonly workload: ApiObject<WorkloadSpec>;
   readonly queue: string;
   readonly demand: Demand;
+  /** Equal for workloads whose demands are equal (class and amounts): what is derived from a demand is shared by key. */
+  readonly demandKey: string;
   readonly gang: GangRequest;
   readonly priority: number;
   readonly preemptionPolicy: 'PreemptLowerPriority' | 'Never';
   readonly sloClass: WorkloadSpec['sloClass'];
+  /** The workload's own admission schedule (read every cycle). */
+  readonly schedule: WorkloadSpec['schedule'];
   readonly createdMs: number;
   /** Submission order, the last tie-break. */
   readonly seq: number;
@@ -174,14 +178,22 @@ export function submit(state: AdmissionState, workload: ApiObject<WorkloadSpec>)
     workload,
     queue: workload.spec.queue,
     demand,
+    demandKey: demandKeyOf(demand),
     gang: restrictToClass(gangOfWorkload(workload), cls),
     priority,
     preemptionPolicy,
     sloClass: workload.spec.sloClass,
+    schedule: workload.spec.schedule,
     createdMs: Date.parse(workload.metadata.creationTimestamp),
     seq: state.nextSeq++,
   });
   return { accepted: true, key };
+}
+
+function demandKeyOf(demand: Demand): string {
+  let key = demand.resourceClass ?? '';
+  for (const [d, x] of demand.amounts) key += `\u0000${d}=${x}`;
+  return key;
 }
 
 /**

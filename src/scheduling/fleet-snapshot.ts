@@ -185,6 +185,8 @@ export class FleetSnapshot {
   readonly nodeStaticVersion: Uint32Array;
   /** Node indices in the order updateNode changed them; signature caches replay it. */
   readonly nodeChangeLog: number[] = [];
+  /** Bumped by setTenancy: what was derived from tenants and projects (a prepared pod) is stale. */
+  tenancyVersion = 0;
   /** Nodes per capacity-grid group (a GpuFleet model id, then CPU-only, then mixed-model nodes). */
   readonly modelNodes: (readonly number[])[];
   /** Nodes with at least one GPU of each model, by model id (this.models). */
@@ -444,6 +446,7 @@ export class FleetSnapshot {
     tenants: readonly ApiObject<TenantSpec>[],
     projects: readonly ApiObject<ProjectSpec>[] = [],
   ): void {
+    this.tenancyVersion++;
     this.#tenants.clear();
     this.#projects.clear();
     for (const t of tenants) this.#tenants.set(t.metadata.name, t.spec);

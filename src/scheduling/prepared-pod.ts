@@ -2,7 +2,8 @@
  * A PodRequest resolved against one snapshot, ready for the hot loop: quantities in GpuFleet units,
  * the GpuFleet CompiledPod, the shared constraint signature (static eligibility), the isolation
  * unit, and the capacity-grid groups to walk. Preparing costs a signature lookup (one JSON key);
- * callers prepare a workload's pods once and reuse them across scheduling cycles.
+ * the preparer keeps each request's prepared pod and hands it out again while nothing it was derived
+ * from changed (see PodPreparer.prepare), so a workload retried every cycle is prepared once.
  */
 
 import { type BindablePod, canonicalModel, type FleetSnapshot, MIB } from './fleet-snapshot.js';
@@ -43,6 +44,7 @@ export interface PreparedPod extends BindablePod {
 export class PodPreparer {
   readonly #snapshot: FleetSnapshot;
   readonly #signatures = new Map<string, ConstraintSignature>();
+  readonly #prepared = new WeakMap<PodRequest, Prepared>();
   readonly #maxSignatures: number;
 
   constructor(snapshot: FleetSnapshot, maxSignatures = 512) {
@@ -55,7 +57,10 @@ export class PodPreparer {
   }
 
   signature(spec: SignatureSpec): ConstraintSignature {
-    const key = signatureKey(spec);
+    return this.#signature(signatureKey(spec), spec);
+  }
+
+  #signature(key: string, spec: SignatureSpec): ConstraintSignature {
     let sig = this.#signatures.get(key);
     if (sig) {
       // Map order is recency order: move the hit to the back.
@@ -71,7 +76,29 @@ export class PodPreparer {
     return sig;
   }
 
+  /**
+   * The request resolved against the snapshot. A request prepared before (requests are immutable) gets
+   * the same prepared pod while the tenancy is unchanged and its signature is still the one shared
+   * under its key; the signature is touched in the LRU as a fresh preparation would. Nodes are fixed
+   * for a snapshot's life (hardware changes rebuild it), so the models, groups and compiled shape hold.
+   */
   prepare(request: PodRequest): PreparedPod {
+    const known = this.#prepared.get(request);
+    if (
+      known !== undefined &&
+      known.tenancy === this.#snapshot.tenancyVersion &&
+      this.#signatures.get(known.key) === known.pod.sig
+    ) {
+      this.#signature(known.key, known.pod.sig.spec);
+      return known.pod;
+    }
+    const tenancy = this.#snapshot.tenancyVersion;
+    const { key, pod } = this.#prepare(request);
+    this.#prepared.set(request, { tenancy, key, pod });
+    return pod;
+  }
+
+  #prepare(request: PodRequest): { key: string; pod: PreparedPod } {
     const snap = this.#snapshot;
     const acc = request.accelerators;
     const gpuKind: GpuKind = acc.kind;
@@ -92,7 +119,8 @@ export class PodPreparer {
       migProfile: acc.kind === 'mig' ? acc.profile : undefined,
       minGpuMemoryMib: gpuKind === 'none' ? 0 : Math.ceil((request.minGpuMemoryBytes ?? 0) / MIB),
     };
-    const sig = this.signature(spec);
+    const key = signatureKey(spec);
+    const sig = this.#signature(key, spec);
     const numGpu = acc.kind === 'whole' ? acc.count : acc.kind === 'milli' ? 1 : 0;
     const gpuMilli = acc.kind === 'whole' ? MILLI_PER_GPU : acc.kind === 'milli' ? acc.milli : 0;
     const memoryMib = Math.ceil(request.memoryBytes / MIB);
@@ -122,7 +150,7 @@ export class PodPreparer {
       groups.push(fleetModels + 1); // mixed-model nodes
     }
     const unit = snap.isolationUnitOf(request.tenant, request.project);
-    return {
+    const pod: PreparedPod = {
       id: request.id,
       request,
       compiled,
@@ -142,5 +170,13 @@ export class PodPreparer {
       unit,
       unitHard: unit >= 0 && snap.unitHard[unit] === 1,
     };
+    return { key, pod };
   }
+}
+
+interface Prepared {
+  readonly tenancy: number;
+  /** The signature's key. */
+  readonly key: string;
+  readonly pod: PreparedPod;
 }
