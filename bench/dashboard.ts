@@ -25,7 +25,10 @@ import { launchChromium, newContext } from '../test/e2e/browser.js';
 
 const SYNTHETIC_NODES = 5_000;
 const WRITE_BATCH = 500;
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5);
+const runsAt = process.argv.indexOf('--runs');
+const runs = runsAt < 0 ? 5 : Number(process.argv[runsAt + 1]);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error('--runs: must be a whole number of page loads, at least 1');
 /** The fleet page's summary line, read in the page ("5000 nodes · 40000 GPUs · 0% allocated"). */
 const SUMMARY = `document.querySelector('[data-testid="fleet-summary"]')?.textContent`;
 
