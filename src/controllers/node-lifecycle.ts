@@ -51,7 +51,9 @@ export function lapsedStatus(node: ApiObject, nowMs: number, graceMs: number): N
 export function leaseDeadline(node: ApiObject, graceMs: number): number | undefined {
   const status = node.status as NodeStatus | undefined;
   if (status?.state !== 'Ready' || status.lastHeartbeat === undefined || status.simulated) return undefined;
-  return Date.parse(status.lastHeartbeat) + graceMs;
+  const deadline = Date.parse(status.lastHeartbeat) + graceMs;
+  // A heartbeat time that does not parse never lapses (lapsedStatus agrees); it must not spin the sweep.
+  return Number.isFinite(deadline) ? deadline : undefined;
 }
 
 /**

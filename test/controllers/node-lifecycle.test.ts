@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   lapsedStatus,
+  leaseDeadline,
   NODE_LOST,
   nodeLifecycleController,
   nodeLostStatus,
@@ -181,6 +182,21 @@ function heldWorkload(
 }
 
 const AT = '2026-06-01T12:00:00.000Z';
+
+describe('leaseDeadline', () => {
+  it.each([
+    [
+      'a Ready node: its last heartbeat plus the grace',
+      { state: 'Ready', lastHeartbeat: ago(1_000) },
+      NOW - 1_000 + GRACE,
+    ],
+    ['a NotReady node: none', { state: 'NotReady', lastHeartbeat: ago(1_000) }, undefined],
+    ['a heartbeat time that does not parse: none', { state: 'Ready', lastHeartbeat: 'yesterday' }, undefined],
+    ['a simulated node: none', { state: 'Ready', simulated: true, lastHeartbeat: ago(1_000) }, undefined],
+  ] as const)('%s', (_what, status, expected) => {
+    expect(leaseDeadline(node(status as Partial<NodeStatus>), GRACE)).toBe(expected);
+  });
+});
 
 describe('nodeLostStatus', () => {
   it('sends a workload with a pod on a lost node back to its queue: Pending, no admission, one more requeue', () => {
