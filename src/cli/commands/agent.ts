@@ -24,7 +24,7 @@ export function registerAgent(program: Command): void {
     .description(
       'Run a node agent on this machine: discover its hardware, register it as a Node, heartbeat, and run the pods admitted onto it',
     )
-    .option('--node <name>', 'the Node name (default: this host name)')
+    .option('--node <name>', 'the Node name (default: the first label of this host name)')
     .option('--cluster <name>', 'the Cluster to join; it must exist with spec.provider: agent', 'agents')
     .option('--data-dir <dir>', 'where pod logs and working files are kept (default ~/.strata/agent-<node>)')
     .option('--heartbeat-interval <duration>', 'time between heartbeats, e.g. 5s or 500ms', '5s')
@@ -48,7 +48,8 @@ export function registerAgent(program: Command): void {
             '--token is required: a token bound to the node-agent role (`strata token create --role node-agent --subject agent-<node>`)',
           );
         }
-        const node = opts.node ?? hostname().toLowerCase();
+        // Node names are DNS labels: a fully qualified host name gives its first label.
+        const node = opts.node ?? hostname().split('.')[0]!.toLowerCase();
         const dataDir = opts.dataDir ?? join(homedir(), '.strata', `agent-${node}`);
         const hardware = await discoverHardware();
         for (const warning of hardware.warnings) console.error(`agent: ${warning}`);
