@@ -37,40 +37,7 @@ describe('three node agents, one killed', () => {
   beforeAll(async () => {
     sandbox = await Sandbox.create('agents');
     plane = await startAgentPlane({ admission: true, nodeGraceMs: GRACE_MS });
-    for (const node of NODES) {
-      const { token } = await plane.agentToken(`agent-${node}`);
-      const child = spawn(
-        process.execPath,
-        [
-          STRATA_BIN,
-          'agent',
-          '--server',
-          plane.url,
-          '--token',
-          token,
-          '--node',
-          node,
-          '--cluster',
-          CLUSTER,
-          '--data-dir',
-          join(sandbox.root, node),
-          '--heartbeat-interval',
-          '300ms',
-          '--kill-grace',
-          '500ms',
-        ],
-        { cwd: REPO_ROOT, env: sandbox.env(), stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      const agent: AgentProcess = {
-        child,
-        exited: new Promise((done) => child.once('exit', () => done())),
-        stderr: '',
-      };
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-        agent.stderr += chunk;
-      });
-      agents.set(node, agent);
-    }
+    for (const node of NODES) await startAgent(node);
     await until('three Ready agent nodes', async () => {
       const states = await Promise.all(NODES.map(async (n) => (await nodeOf(n))?.status?.state));
       return states.every((s) => s === 'Ready') ? true : undefined;
@@ -85,6 +52,41 @@ describe('three node agents, one killed', () => {
     await plane?.stop();
     await sandbox?.dispose();
   }, 30_000);
+
+  async function startAgent(node: string) {
+    const { token } = await plane.agentToken(`agent-${node}-${agents.size}`);
+    const child = spawn(
+      process.execPath,
+      [
+        STRATA_BIN,
+        'agent',
+        '--server',
+        plane.url,
+        '--token',
+        token,
+        '--node',
+        node,
+        '--cluster',
+        CLUSTER,
+        '--data-dir',
+        join(sandbox.root, node),
+        '--heartbeat-interval',
+        '300ms',
+        '--kill-grace',
+        '500ms',
+      ],
+      { cwd: REPO_ROOT, env: sandbox.env(), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const agent: AgentProcess = {
+      child,
+      exited: new Promise((done) => child.once('exit', () => done())),
+      stderr: '',
+    };
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      agent.stderr += chunk;
+    });
+    agents.set(node, agent);
+  }
 
   async function nodeOf(name: string) {
     const r = await plane.call('GET', api('nodes', name), undefined, [404]);
@@ -148,7 +150,14 @@ describe('three node agents, one killed', () => {
       (r) => r.verb === 'evict' && r.object.name === 'long',
     );
     expect(evictions).toHaveLength(1);
-  }, 45_000);
+
+    // The machine comes back: its agent restarts under the same node name and the node is Ready.
+    await startAgent(victim);
+    await until('the returning node to be Ready', async () =>
+      (await nodeOf(victim))?.status?.state === 'Ready' ? true : undefined,
+    );
+    expect((await statusOf('long'))?.phase).toBe('Succeeded');
+  }, 50_000);
 });
 
 describe('strata agent refusals', () => {

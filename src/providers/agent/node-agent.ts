@@ -29,6 +29,7 @@ import type { AgentHttp } from './agent-http.js';
 import { apiPaths } from './api-paths.js';
 import { AgentRefusedError, expectOk, httpWorkloadPort } from './http-workload-port.js';
 import { LogShipper } from './log-shipper.js';
+import { reapOrphanPods } from './orphan-pods.js';
 
 /** The label an agent puts on its Node, naming the provider that runs its pods. */
 export const PROVIDER_LABEL = 'strata.dev/provider';
@@ -103,6 +104,12 @@ export class NodeAgent {
   async start(): Promise<void> {
     await this.#checkCluster();
     await this.#register();
+    const orphans = await reapOrphanPods(this.#o.node);
+    if (orphans.length > 0) {
+      this.#failed(
+        new Error(`ended ${orphans.length} process(es) left running by an earlier agent of ${this.#o.node}`),
+      );
+    }
     if (this.#o.hardware.gpus.length > 0) {
       await this.#sample();
       this.#sampler = setInterval(() => void this.#sample(), this.#o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
