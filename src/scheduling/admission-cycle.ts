@@ -112,7 +112,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   const runs: QueueRun[] = [];
   for (const [name, list] of byQueue) {
     const spec = config.queues.get(name)!;
-    list.sort((a, b) => b.priority - a.priority || a.w.createdMs - b.w.createdMs || a.w.seq - b.w.seq);
+    sortQueue(list);
     const weight = weightOf(spec, config.cohorts);
     const run: QueueRun = {
       name,
@@ -140,15 +140,17 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     }
     runs.push(run);
   }
-  // A share reads only the ledger's usage and the fair-share history (decayed above, not again this
-  // cycle), so it is recomputed only when the ledger changed or the head asks for another amount.
+  // A share reads only the usage of the queue's pool and the fair-share history (decayed above, not
+  // again this cycle), so it is recomputed only when the pool's bookings changed or the head asks for
+  // another amount.
   const reshare = (run: QueueRun) => {
     const head = run.order[run.next];
     if (!head) return;
-    if (run.sharesAt !== ledger.version) {
+    const version = ledger.versionOf(run.name);
+    if (run.sharesAt !== version) {
       run.shareKeys.length = 0;
       run.shareValues.length = 0;
-      run.sharesAt = ledger.version;
+      run.sharesAt = version;
     }
     const key = head.w.demandKey;
     const known = run.shareKeys.indexOf(key);
@@ -170,8 +172,8 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   // shape that did not fit will not fit again: its placement is not retried (a deep queue of equal
   // work costs one failed placement per cycle, not one per workload).
   const failedShapes = new Map<string, { gang: GangRequest; reason: PlacementReason }>();
-  const hopeless = new Set<string>();
-  let hopelessAt = -1;
+  /** Preemptions that found nothing to evict: key → the pool's ledger version then. */
+  const hopeless = new Map<string, number>();
   // The best head comes from a heap of the queues that have one: `before` is a strict total order
   // (seq breaks every tie) and only the queue just tried changes its head or share, so the heap's
   // top is the queue a scan of every queue would pick.
@@ -265,19 +267,18 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   /**
    * preemptFor, skipping a call that must fail: one for the same queue, priority, policy, preemptor
    * history and demand failed earlier this cycle without evicting anything (the ledger's version did
-   * not move), and nothing was booked or unbooked since. Such a failure read only those inputs and
-   * the bookings (no victim was evicted, so no placement was tried); a failure that did evict and
-   * reinstate victims is not remembered, as its replay may leave the snapshot's lists in another order.
+   * not move), and nothing was booked or unbooked in the queue's pool since. Such a failure read only
+   * those inputs and the pool's bookings (victims come from the pool; with none evicted no placement
+   * was tried). A failure that did evict and reinstate victims is not remembered, as a replay may
+   * leave the snapshot's lists in another order.
    */
   function tryPreempt(w: QueuedWorkload): ReturnType<typeof preemptFor> {
-    if (hopelessAt !== ledger.version) {
-      hopeless.clear();
-      hopelessAt = ledger.version;
-    }
     const key = `${w.queue}\u0000${w.priority}\u0000${w.preemptionPolicy}\u0000${w.preempted?.by ?? ''}\u0000${w.demandKey}`;
-    if (hopeless.has(key)) return undefined;
+    const pool = ledger.versionOf(w.queue);
+    if (hopeless.get(key) === pool) return undefined;
+    const ledgerAt = ledger.version;
     const plan = preemptFor(state, w, nowMs);
-    if (!plan && hopelessAt === ledger.version) hopeless.add(key);
+    if (!plan && ledger.version === ledgerAt) hopeless.set(key, pool);
     return plan;
   }
 
@@ -377,6 +378,23 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       placement: decision,
     });
     return undefined;
+  }
+}
+
+/**
+ * Sorts a queue's workloads by byQueueOrder (a total order: seq is unique). They arrive nearly sorted
+ * (pending is in submission order), so short queues take an insertion sort, which is linear then.
+ */
+function sortQueue(list: Ranked[]): void {
+  if (list.length > 32) {
+    list.sort(byQueueOrder);
+    return;
+  }
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i]!;
+    let j = i - 1;
+    for (; j >= 0 && byQueueOrder(x, list[j]!) < 0; j--) list[j + 1] = list[j]!;
+    list[j + 1] = x;
   }
 }
 

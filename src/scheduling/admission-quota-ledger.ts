@@ -86,6 +86,8 @@ interface QueueQuota {
   readonly entries: Map<string, Entry>;
   /** Usage per `class/dimension` key. */
   readonly usage: Map<string, number>;
+  /** Shared by the queues of one pool (a queue outside any cohort is its own pool). */
+  readonly clock: { version: number };
 }
 
 interface Booking {
@@ -140,6 +142,7 @@ export class QuotaLedger {
   /** Per pool, per `class/dimension`: Σ nominal, the denominator of dominant shares. */
   readonly #poolNominal = new Map<string, Map<string, number>>();
   readonly #bookings = new Map<string, Booking>();
+  readonly #poolClocks = new Map<string, { version: number }>();
   #version = 0;
 
   constructor(queues: ReadonlyMap<string, QueueSpec>, cohorts: ReadonlyMap<string, CohortSpec>) {
@@ -160,8 +163,13 @@ export class QuotaLedger {
           lendingLimit: r.lendingLimit ? amountsOf(r.lendingLimit) : undefined,
         });
       }
-      this.#queues.set(name, { name, pool, entries, usage: new Map() });
       const poolName = pool ?? `queue:${name}`;
+      let clock = this.#poolClocks.get(poolName);
+      if (!clock) {
+        clock = { version: 0 };
+        this.#poolClocks.set(poolName, clock);
+      }
+      this.#queues.set(name, { name, pool, entries, usage: new Map(), clock });
       for (const [cls, e] of entries) {
         for (const [d, n] of e.nominal) {
           const key = usageKey(cls, d);
@@ -197,6 +205,15 @@ export class QuotaLedger {
    */
   get version(): number {
     return this.#version;
+  }
+
+  /**
+   * Bumped by every book and unbook in the queue's pool: what is derived from the usage of the pool's
+   * queues alone (a queue's share, a preemption that found no victim to evict) holds while it does.
+   * The ledger-wide version for a queue it does not know.
+   */
+  versionOf(queue: string): number {
+    return this.#queues.get(queue)?.clock.version ?? this.#version;
   }
 
   isBooked(workload: string): boolean {
@@ -302,6 +319,7 @@ export class QuotaLedger {
   #apply(queue: string, demand: Demand, sign: 1 | -1): void {
     this.#version++;
     const q = this.#require(queue);
+    q.clock.version++;
     const cls = demand.resourceClass;
     if (cls === undefined) return;
     const entry = q.entries.get(cls)!;
