@@ -49,6 +49,8 @@ export class WorkloadRunner {
   readonly #launched = new Map<string, PodLaunch>();
   /** Pods that ended for good, so they are not launched again before the status shows it. */
   readonly #ended = new Set<string>();
+  /** Pods whose final report is not yet written: neither running nor to be launched. */
+  readonly #settling = new Set<string>();
   /** Reports not yet written, per workload key. */
   readonly #reports = new Map<string, { launch: PodLaunch; report: PodReport }[]>();
   readonly #restarts = new Map<string, NodeJS.Timeout>();
@@ -122,7 +124,11 @@ export class WorkloadRunner {
       this.#reports.set(key, queue);
     }
     queue.push({ launch, report });
-    if (report.phase !== 'Running') this.#launched.delete(report.id);
+    if (report.phase !== 'Running') {
+      this.#launched.delete(report.id);
+      // Until the flush decides between a restart and the end, a sync must not launch it again.
+      this.#settling.add(report.id);
+    }
     if (this.#flushQueued || this.#stopped) return;
     this.#flushQueued = true;
     setImmediate(() => {
@@ -160,7 +166,8 @@ export class WorkloadRunner {
         const entry = status.pods?.find((p) => p.pod === launch.pod && p.attempt === launch.attempt);
         if (entry?.phase === 'Succeeded' || entry?.phase === 'Failed' || this.#ended.has(launch.id)) continue;
         wanted.add(launch.id);
-        if (this.#launched.has(launch.id) || this.#restarts.has(launch.id)) continue;
+        if (this.#launched.has(launch.id) || this.#restarts.has(launch.id) || this.#settling.has(launch.id))
+          continue;
         this.#launch(launch);
       }
     }
@@ -228,8 +235,9 @@ export class WorkloadRunner {
         return changed ? current.status : undefined;
       });
       for (const { launch, report } of queue) {
-        if (report.phase === 'Running' || restartAt.has(launch.id)) continue;
-        this.#ended.add(launch.id);
+        if (report.phase === 'Running') continue;
+        this.#settling.delete(launch.id);
+        if (!restartAt.has(launch.id)) this.#ended.add(launch.id);
       }
       for (const [id, { launch, atMs }] of restartAt) this.#scheduleRestart(id, launch, atMs);
     }

@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import type { Json } from '../support/control-plane.js';
 import { closedPort, demoDocuments, lines, parseTable, Sandbox, type UpProcess, which } from './support.js';
 
 interface DemoNode {
@@ -125,7 +126,7 @@ describe('strata get nodes on the demo fleet', () => {
     const list = YAML.parse(result.stdout);
     expect(list).toMatchObject({ apiVersion: 'strata.dev/v1alpha1', kind: 'NodeList' });
     expect(names(demoOnly(list.items))).toEqual(names(demoNodes));
-    for (const item of demoOnly(list.items)) {
+    for (const item of demoOnly<Json>(list.items)) {
       const demo = demoNodes.find((n) => n.metadata.name === item.metadata.name)!;
       expect(item.kind).toBe('Node');
       expect(item.metadata.resourceVersion).toMatch(/^\d+$/);

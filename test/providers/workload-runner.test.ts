@@ -233,6 +233,20 @@ describe('the workload runner', () => {
     });
   });
 
+  it('does not launch a pod again while its final report is still being written', async () => {
+    const { runner, runtime } = runnerOn(['n1']);
+    await admitted('once', ['n1']);
+    await runner.sync();
+    const id = runtime.launches[0]!.id;
+    runtime.started(id);
+    await settle(runner);
+    runtime.end(id, 'Succeeded', 'Completed');
+    await runner.sync();
+    await settle(runner);
+    expect(runtime.launches).toHaveLength(1);
+    expect((await statusOf('once')).phase).toBe('Succeeded');
+  });
+
   it.each([
     ['DeadlineExceeded'],
     ['CommandNotFound'],

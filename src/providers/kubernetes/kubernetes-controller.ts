@@ -17,6 +17,7 @@ import type { WorkloadSpec } from '../../model/scheduling.js';
 import type { Clock } from '../../runtime/clock.js';
 import { FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
+import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
 import type { JobToleration } from './job-manifests.js';
@@ -192,7 +193,11 @@ class KubernetesProviderShell {
       runtime,
       nodes: new Set(),
       runner: new WorkloadRunner({
-        port: storeWorkloadPort(this.store, { subject: SUBJECT, fence: this.fence }),
+        port: incrementalWorkloadPort(
+          this.store,
+          storeWorkloadPort(this.store, { subject: SUBJECT, fence: this.fence }),
+          (w) => holdsBooking(w),
+        ),
         runtime,
         owns: (node) => this.#runs.get(cluster.name)?.nodes.has(node) ?? false,
         clock: this.clock,

@@ -6,15 +6,12 @@
  */
 import type { Controller } from '../../controllers/controller.js';
 import type { NodeStatus } from '../../model/fleet.js';
-import type { ApiObject } from '../../model/object.js';
-import type { WorkloadStatus } from '../../model/scheduling.js';
-import { HOLDING_PHASES } from '../../model/workload-history.js';
 import type { Clock } from '../../runtime/clock.js';
 import { FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
+import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
-import { incrementalWorkloadPort } from './incremental-workload-port.js';
 import { LocalProcessRuntime } from './local-process-runtime.js';
 import type { PodLogSink } from './pod-log-store.js';
 
@@ -48,7 +45,7 @@ export function localProviderController(options: LocalProviderOptions): LocalPro
       });
       const runner = new WorkloadRunner({
         port: incrementalWorkloadPort(store, storeWorkloadPort(store, { subject: SUBJECT, fence }), (w) =>
-          holdsPodsOn(w, options.node),
+          holdsBooking(w, (node) => node === options.node),
         ),
         runtime,
         owns: (node) => node === options.node,
@@ -81,15 +78,6 @@ export function localProviderController(options: LocalProviderOptions): LocalPro
 }
 
 /** Whether a workload holds a booking with a pod on `node`: the runner has work in it. */
-function holdsPodsOn(w: ApiObject, node: string): boolean {
-  const status = w.status as WorkloadStatus | undefined;
-  return (
-    status !== undefined &&
-    HOLDING_PHASES.has(status.phase) &&
-    (status.admission?.pods.some((p) => p.node === node) ?? false)
-  );
-}
-
 /** Marks the node Ready now; a write that lost a race with another status write waits for the next beat. */
 async function heartbeat(
   store: Store,

@@ -19,6 +19,7 @@ import type { ApiObject } from '../../model/object.js';
 import type { Clock } from '../../runtime/clock.js';
 import { FencedError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
+import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
 import { SimulatedRuntime } from './simulated-runtime.js';
@@ -105,7 +106,9 @@ class SimulatedProviderShell {
       }),
     });
     this.#runner = new WorkloadRunner({
-      port: storeWorkloadPort(store, { subject: SUBJECT, fence }),
+      port: incrementalWorkloadPort(store, storeWorkloadPort(store, { subject: SUBJECT, fence }), (w) =>
+        holdsBooking(w),
+      ),
       runtime: this.#runtime,
       owns: (node) => this.#owned.has(node),
       clock,

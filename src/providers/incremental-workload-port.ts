@@ -5,14 +5,23 @@
  * grow with every workload ever submitted, finished ones included, and that queueing was most of the
  * submit → running latency under load (bench/local-provider.ts).
  *
- * `list` returns only the workloads `relevant` keeps (for the local provider: holding a booking on one
- * of its nodes). To the runner a workload that leaves the set is gone, which is what it would do with
+ * `list` returns only the workloads `relevant` keeps (`holdsBooking`, or for the local provider:
+ * holding a booking on its node). To the runner a workload that leaves the set is gone, which is what it would do with
  * it anyway: stop its pods here and forget it. Writes, `get` and `node` go to the wrapped port.
  */
-import type { ApiObject } from '../../model/object.js';
-import { RevisionGoneError } from '../../store/errors.js';
-import type { Store } from '../../store/store.js';
-import type { WorkloadPort } from '../workload-port.js';
+import type { ApiObject } from '../model/object.js';
+import type { WorkloadStatus } from '../model/scheduling.js';
+import { HOLDING_PHASES } from '../model/workload-history.js';
+import { RevisionGoneError } from '../store/errors.js';
+import type { Store } from '../store/store.js';
+import type { WorkloadPort } from './workload-port.js';
+
+/** Whether the workload holds a booking (Admitted or Running): the only ones a runner has work in. */
+export function holdsBooking(workload: ApiObject, onNode?: (node: string) => boolean): boolean {
+  const status = workload.status as WorkloadStatus | undefined;
+  if (status?.admission === undefined || !HOLDING_PHASES.has(status.phase)) return false;
+  return onNode === undefined || status.admission.pods.some((p) => onNode(p.node));
+}
 
 /** Events read per query while catching up. */
 const BATCH = 1000;
