@@ -69,13 +69,18 @@ export interface WorkloadStatus {
   readonly phase: WorkloadPhase;
   readonly message?: string;
   readonly reason?: string;
+  readonly requeues?: number;
   readonly pods?: readonly {
     readonly pod: string;
     readonly node: string;
     readonly phase: string;
     readonly restarts?: number;
     readonly reason?: string;
+    readonly exitCode?: number;
+    readonly signal?: string;
     readonly startedAt?: string;
+    readonly finishedAt?: string;
+    readonly message?: string;
   }[];
   readonly history?: readonly {
     readonly phase: string;
@@ -109,6 +114,15 @@ export type Workload = ApiObject<
   },
   WorkloadStatus
 >;
+
+/** Phases a workload never leaves (src/model/workload-history.ts TERMINAL_PHASES). */
+export const TERMINAL_PHASES: ReadonlySet<WorkloadPhase> = new Set([
+  'Succeeded',
+  'Failed',
+  'Preempted',
+  'Evicted',
+  'Cancelled',
+]);
 
 /** Phases in which a workload holds its booked GPUs (src/model/workload-history.ts HOLDING_PHASES). */
 export const HOLDING_PHASES: ReadonlySet<WorkloadPhase> = new Set(['Admitted', 'Running']);

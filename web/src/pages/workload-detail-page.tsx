@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiFailure } from '../api/client.js';
 import { useFleetData } from '../fleet-data.js';
-import type { Workload } from '../model/objects.js';
+import { TERMINAL_PHASES, type Workload } from '../model/objects.js';
 import { placementOf } from './workloads-page.js';
 
 interface Rejection {
@@ -37,6 +37,18 @@ export function WorkloadDetailPage({ project, name }: { project: string; name: s
         <dd>{w.spec.priorityClass ?? '–'}</dd>
         <dt>Placement</dt>
         <dd>{placementOf(w)}</dd>
+        {status?.reason && (
+          <>
+            <dt>Reason</dt>
+            <dd>{status.reason}</dd>
+          </>
+        )}
+        {(status?.requeues ?? 0) > 0 && (
+          <>
+            <dt>Requeues</dt>
+            <dd>{status?.requeues}</dd>
+          </>
+        )}
         {status?.message && (
           <>
             <dt>Message</dt>
@@ -45,40 +57,14 @@ export function WorkloadDetailPage({ project, name }: { project: string; name: s
         )}
       </dl>
       <WhyPending workload={w} />
-      {status?.admission && (
-        <>
-          <h3>Pods</h3>
-          <table className="grid">
-            <thead>
-              <tr>
-                <th>Pod</th>
-                <th>Node</th>
-                <th>GPUs</th>
-                <th>MIG</th>
-                <th>Phase</th>
-              </tr>
-            </thead>
-            <tbody>
-              {status.admission.pods.map((p) => (
-                <tr key={p.pod}>
-                  <td>{p.pod}</td>
-                  <td>{p.node}</td>
-                  <td>{p.gpus.join(', ') || '–'}</td>
-                  <td>{p.mig ? `${p.mig.profile} on GPU ${p.mig.gpu} @${p.mig.start}` : '–'}</td>
-                  <td>{status.pods?.find((s) => s.pod === p.pod)?.phase ?? '–'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+      <Pods workload={w} />
       <h3>History</h3>
       {(status?.history ?? []).length === 0 ? (
         <p className="muted">No phase changes recorded yet.</p>
       ) : (
         <ol className="history" data-testid="history">
           {status!.history!.map((h) => (
-            <li key={`${h.at}-${h.phase}`}>
+            <li key={`${h.at}-${h.phase}`} data-phase={h.phase}>
               <time>{h.at.replace('T', ' ').slice(0, 19)}</time> <strong>{h.phase}</strong>
               {h.reason && ` · ${h.reason}`}
               {h.message && <div className="muted">{h.message}</div>}
@@ -86,8 +72,13 @@ export function WorkloadDetailPage({ project, name }: { project: string; name: s
           ))}
         </ol>
       )}
-      {/* Keyed by phase: a pod that starts or ends has new output, so the logs are read again. */}
-      <Logs key={phase} project={project} name={name} />
+      {/* Keyed by admission: a requeued workload's new pods write new logs from the start. */}
+      <Logs
+        key={status?.admission?.admittedAt ?? ''}
+        project={project}
+        name={name}
+        ended={TERMINAL_PHASES.has(phase)}
+      />
     </section>
   );
 }
@@ -126,37 +117,128 @@ function WhyPending({ workload }: { workload: Workload }) {
   );
 }
 
-/** The pods' output through the logs API, when the server has it. */
-function Logs({ project, name }: { project: string; name: string }) {
-  const { client } = useFleetData();
-  const [text, setText] = useState<string>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    let live = true;
-    client
-      .text(`/api/v1/projects/${encodeURIComponent(project)}/workloads/${encodeURIComponent(name)}/logs`)
-      .then(
-        (t) => {
-          if (live) setText(t);
-        },
-        (e: Error) => {
-          if (!live) return;
-          setText(undefined);
-          setError(e instanceof ApiFailure && e.status === 404 ? undefined : e.message);
-        },
-      );
-    return () => {
-      live = false;
-    };
-  }, [client, project, name]);
+/**
+ * Each booked pod's placement beside what its provider reports of it (status.pods): phase, exit
+ * code, reason, restarts. Pods reported but no longer booked (a finished workload) are listed too.
+ */
+function Pods({ workload }: { workload: Workload }) {
+  const status = workload.status;
+  const placed = status?.admission?.pods ?? [];
+  const reported = status?.pods ?? [];
+  const names = [...new Set([...placed.map((p) => podName(p.pod)), ...reported.map((p) => podName(p.pod))])];
+  if (names.length === 0) return null;
   return (
     <>
-      <h3>Logs</h3>
+      <h3>Pods</h3>
+      <table className="grid" data-testid="pods">
+        <thead>
+          <tr>
+            <th>Pod</th>
+            <th>Node</th>
+            <th>GPUs</th>
+            <th>MIG</th>
+            <th>Phase</th>
+            <th>Exit code</th>
+            <th>Reason</th>
+            <th>Restarts</th>
+            <th>Started</th>
+            <th>Finished</th>
+          </tr>
+        </thead>
+        <tbody>
+          {names.map((pod) => {
+            const p = placed.find((x) => podName(x.pod) === pod);
+            const r = reported.find((x) => podName(x.pod) === pod);
+            return (
+              <tr key={pod} data-pod={pod} data-pod-phase={r?.phase ?? 'Pending'} title={r?.message}>
+                <td>{pod}</td>
+                <td>{p?.node ?? r?.node ?? '–'}</td>
+                <td>{p?.gpus.join(', ') || '–'}</td>
+                <td>{p?.mig ? `${p.mig.profile} on GPU ${p.mig.gpu} @${p.mig.start}` : '–'}</td>
+                <td className={`phase ${r?.phase ?? ''}`}>{r?.phase ?? '–'}</td>
+                <td className="num" data-testid="exit-code">
+                  {r?.exitCode ?? (r?.signal ? r.signal : '–')}
+                </td>
+                <td>{r?.reason ?? '–'}</td>
+                <td className="num">{r?.restarts ?? 0}</td>
+                <td>{timeOf(r?.startedAt)}</td>
+                <td>{timeOf(r?.finishedAt)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/** Bookings name pods `project/workload/pod`, providers' reports `pod`: matched on the last part. */
+function podName(pod: string): string {
+  return pod.slice(pod.lastIndexOf('/') + 1);
+}
+
+function timeOf(at: string | undefined): string {
+  return at ? at.replace('T', ' ').slice(0, 19) : '–';
+}
+
+/**
+ * The pods' output through the logs API. While the workload can still run, the page follows it
+ * (`follow=true`: the server streams new output and ends the response when the workload ends);
+ * an ended workload's logs are read once.
+ */
+function Logs({ project, name, ended }: { project: string; name: string; ended: boolean }) {
+  const { client } = useFleetData();
+  const [text, setText] = useState('');
+  const [following, setFollowing] = useState(false);
+  const [error, setError] = useState<string>();
+  // Only the first render's value decides: a followed stream ends by itself when the workload does.
+  const [followAtStart] = useState(!ended);
+  useEffect(() => {
+    const abort = new AbortController();
+    const path = `/api/v1/projects/${encodeURIComponent(project)}/workloads/${encodeURIComponent(name)}/logs`;
+    const run = async () => {
+      if (!followAtStart) {
+        setText(await client.text(path));
+        return;
+      }
+      setFollowing(true);
+      const response = await client.response(`${path}?follow=true`, { signal: abort.signal });
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        setText((before) => before + value);
+      }
+    };
+    run().then(
+      () => {
+        if (!abort.signal.aborted) setFollowing(false);
+      },
+      (e: Error) => {
+        if (abort.signal.aborted) return;
+        setFollowing(false);
+        setError(e instanceof ApiFailure && e.status === 404 ? undefined : e.message);
+      },
+    );
+    return () => abort.abort();
+  }, [client, project, name, followAtStart]);
+  return (
+    <>
+      <h3>
+        Logs{' '}
+        {following && (
+          <small className="muted" data-testid="logs-following">
+            following…
+          </small>
+        )}
+      </h3>
       {text ? (
-        <pre className="logs">{text}</pre>
+        <pre className="logs" data-testid="logs">
+          {text}
+        </pre>
       ) : (
         <p className="muted" data-testid="no-logs">
-          No logs{error ? `: ${error}` : ' for this workload.'}
+          {error ? `No logs: ${error}` : following ? 'No output yet.' : 'No logs for this workload.'}
         </p>
       )}
     </>
