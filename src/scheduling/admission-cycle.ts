@@ -37,11 +37,11 @@ import type { GangRequest } from './placement-request.js';
 
 interface QueueRun {
   readonly name: string;
-  readonly spec: QueueSpec | undefined;
-  readonly strict: boolean;
-  readonly weight: number;
+  spec: QueueSpec | undefined;
+  strict: boolean;
+  weight: number;
   /** Pending workloads in queue order. */
-  readonly order: readonly Ranked[];
+  readonly order: Ranked[];
   next: number;
   /** Share as if the current head were admitted; recomputed when the head or the usage changes. */
   share: number;
@@ -51,15 +51,28 @@ interface QueueRun {
   sharesAt: number;
   /** Why the rest of the queue waits (closed window or a blocking StrictFIFO head). */
   rest: ((w: Ranked) => PendingReason) | undefined;
+  /** The cycle it was last set up for (see runPools). */
+  cycle: number;
 }
 
 interface Ranked {
-  readonly w: QueuedWorkload;
-  readonly priority: number;
+  w: QueuedWorkload;
+  priority: number;
   /** Set when it was tried this cycle: why it waits, or admitted. */
   reason: PendingReason | undefined;
   admitted: boolean;
 }
+
+/**
+ * Each state's queue runs and a free list of Ranked entries, kept from cycle to cycle: a cycle visits
+ * every pending workload, and building these afresh each time was most of what it allocated. Between
+ * cycles no entry refers to a workload (SPARE stands in).
+ */
+const runPools = new WeakMap<
+  AdmissionState,
+  { cycle: number; readonly runs: Map<string, QueueRun>; readonly spare: Ranked[] }
+>();
+const SPARE = {} as QueuedWorkload;
 
 /** A gang's requests without pod ids: equal keys place identically on the same snapshot. */
 const shapeKeys = new WeakMap<GangRequest, string>();
@@ -94,39 +107,69 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
   fairShare.decayTo(nowMs, ledger, config.queues.keys());
   const schedules = new CycleSchedules(engine.snapshot, config.sites, config.defaultTimeZone, now);
 
-  // Phase 2: per-queue order.
-  const byQueue = new Map<string, Ranked[]>();
-  for (const w of state.pending.values()) {
-    let list = byQueue.get(w.queue);
-    if (!list) {
-      list = [];
-      byQueue.set(w.queue, list);
-    }
-    list.push({
-      w,
-      priority: effectivePriority(w.priority, w.createdMs, nowMs, state.aging),
-      reason: undefined,
-      admitted: false,
-    });
+  // Phase 2: per-queue order. Runs come in the order their queues first appear among the pending.
+  let pool = runPools.get(state);
+  if (!pool) {
+    pool = { cycle: 0, runs: new Map(), spare: [] };
+    runPools.set(state, pool);
   }
+  const cycle = ++pool.cycle;
   const runs: QueueRun[] = [];
-  for (const [name, list] of byQueue) {
-    const spec = config.queues.get(name)!;
-    sortQueue(list);
-    const weight = weightOf(spec, config.cohorts);
-    const run: QueueRun = {
-      name,
-      spec,
-      strict: spec.queueingStrategy === 'StrictFIFO',
-      weight,
-      order: list,
-      next: 0,
-      share: 0,
-      shareKeys: [],
-      shareValues: [],
-      sharesAt: -1,
-      rest: undefined,
-    };
+  const runOf = (name: string): QueueRun => {
+    let run = pool.runs.get(name);
+    if (!run) {
+      run = {
+        name,
+        spec: undefined,
+        strict: false,
+        weight: 1,
+        order: [],
+        next: 0,
+        share: 0,
+        shareKeys: [],
+        shareValues: [],
+        sharesAt: -1,
+        rest: undefined,
+        cycle: 0,
+      };
+      pool.runs.set(name, run);
+    }
+    if (run.cycle !== cycle) {
+      run.cycle = cycle;
+      run.spec = config.queues.get(name);
+      run.strict = false;
+      run.weight = 1;
+      run.order.length = 0;
+      run.next = 0;
+      run.share = 0;
+      run.shareKeys.length = 0;
+      run.shareValues.length = 0;
+      run.sharesAt = -1;
+      run.rest = undefined;
+      runs.push(run);
+    }
+    return run;
+  };
+  const enqueue = (w: QueuedWorkload) => {
+    const order = runOf(w.queue).order;
+    const priority = effectivePriority(w.priority, w.createdMs, nowMs, state.aging);
+    const spare = pool.spare.pop();
+    if (spare === undefined) order.push({ w, priority, reason: undefined, admitted: false });
+    else {
+      spare.w = w;
+      spare.priority = priority;
+      spare.reason = undefined;
+      spare.admitted = false;
+      order.push(spare);
+    }
+  };
+  for (const w of state.pending.values()) enqueue(w);
+  for (const run of runs) {
+    const name = run.name;
+    const spec = run.spec!;
+    sortQueue(run.order);
+    run.strict = spec.queueingStrategy === 'StrictFIFO';
+    run.weight = weightOf(spec, config.cohorts);
     const timeZone = config.timeZones?.get(name) ?? config.defaultTimeZone;
     const window = windowStatus(spec.timeWindows, timeZone, now);
     if (!window.open) {
@@ -138,7 +181,6 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       };
       run.rest = () => reason;
     }
-    runs.push(run);
   }
   // A share reads only the usage of the queue's pool and the fair-share history (decayed above, not
   // again this cycle), so it is recomputed only when the pool's bookings changed or the head asks for
@@ -204,35 +246,11 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
 
   // Phase 4: explain. Workloads preempted this cycle join their queue's order.
   const pending: PendingWorkload[] = [];
-  const runOf = preempted.length > 0 ? new Map(runs.map((r) => [r.name, r])) : undefined;
   for (const p of preempted) {
     const w = state.pending.get(p.victim);
     if (!w) continue;
-    let run = runOf!.get(w.queue);
-    if (!run) {
-      run = {
-        name: w.queue,
-        spec: config.queues.get(w.queue),
-        strict: false,
-        weight: 1,
-        order: [],
-        next: 0,
-        share: 0,
-        shareKeys: [],
-        shareValues: [],
-        sharesAt: -1,
-        rest: undefined,
-      };
-      runOf!.set(w.queue, run);
-      runs.push(run);
-    }
-    (run.order as Ranked[]).push({
-      w,
-      priority: effectivePriority(w.priority, w.createdMs, nowMs, state.aging),
-      reason: undefined,
-      admitted: false,
-    });
-    (run.order as Ranked[]).sort(byQueueOrder);
+    enqueue(w);
+    runOf(w.queue).order.sort(byQueueOrder);
   }
   for (const run of runs) {
     let ahead = 0;
@@ -243,6 +261,15 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       pending.push(pendingEntry(r.w, run.name, ahead, reason));
       ahead++;
     }
+  }
+  // Back to the spares, unlinked from this cycle's workloads; runs left out of a cycle hold none.
+  for (const run of runs) {
+    for (const r of run.order) {
+      r.w = SPARE;
+      r.reason = undefined;
+      pool.spare.push(r);
+    }
+    run.order.length = 0;
   }
   return { at: now.toISOString(), admitted, preempted, pending };
 
