@@ -45,9 +45,13 @@ interface QueueRun {
   next: number;
   /** Share as if the current head were admitted; recomputed when the head or the usage changes. */
   share: number;
-  /** Shares by demand key at ledger version `sharesAt` (a queue's heads repeat a few sizes). */
+  /**
+   * The first `shareCount` entries: shares by demand key at the pool's ledger version `sharesAt` (a
+   * queue's heads repeat a few sizes; keys are interned, so compared by pointer).
+   */
   readonly shareKeys: string[];
   readonly shareValues: number[];
+  shareCount: number;
   sharesAt: number;
   /** Why the rest of the queue waits (closed window or a blocking StrictFIFO head). */
   rest: ((w: Ranked) => PendingReason) | undefined;
@@ -128,6 +132,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
         share: 0,
         shareKeys: [],
         shareValues: [],
+        shareCount: 0,
         sharesAt: -1,
         rest: undefined,
         cycle: 0,
@@ -142,8 +147,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
       run.order.length = 0;
       run.next = 0;
       run.share = 0;
-      run.shareKeys.length = 0;
-      run.shareValues.length = 0;
+      run.shareCount = 0;
       run.sharesAt = -1;
       run.rest = undefined;
       runs.push(run);
@@ -190,18 +194,20 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     if (!head) return;
     const version = ledger.versionOf(run.name);
     if (run.sharesAt !== version) {
-      run.shareKeys.length = 0;
-      run.shareValues.length = 0;
+      run.shareCount = 0;
       run.sharesAt = version;
     }
     const key = head.w.demandKey;
-    const known = run.shareKeys.indexOf(key);
-    if (known >= 0) run.share = run.shareValues[known]!;
-    else {
-      run.share = fairShare.share(run.name, ledger, run.weight, head.w.demand);
-      run.shareKeys.push(key);
-      run.shareValues.push(run.share);
+    for (let i = 0; i < run.shareCount; i++) {
+      if (run.shareKeys[i] === key) {
+        run.share = run.shareValues[i]!;
+        return;
+      }
     }
+    run.share = fairShare.share(run.name, ledger, run.weight, head.w.demand);
+    run.shareKeys[run.shareCount] = key;
+    run.shareValues[run.shareCount] = run.share;
+    run.shareCount++;
   };
   for (const run of runs) reshare(run);
 

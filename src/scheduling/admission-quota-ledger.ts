@@ -143,6 +143,7 @@ export class QuotaLedger {
   readonly #poolNominal = new Map<string, Map<string, number>>();
   readonly #bookings = new Map<string, Booking>();
   readonly #poolClocks = new Map<string, { version: number }>();
+  readonly #shortfalls = new WeakMap<Demand, QuotaShortfall>();
   #version = 0;
 
   constructor(queues: ReadonlyMap<string, QueueSpec>, cohorts: ReadonlyMap<string, CohortSpec>) {
@@ -238,21 +239,21 @@ export class QuotaLedger {
       const lim = this.#limits(q, cls, entry, d);
       const base = { queue, resourceClass: cls, dimension: d, requested: x, used: lim.used, nominal: n };
       if (lim.byLimit < lim.byPool && x <= lim.byPool) {
-        return {
+        return this.#reported(demand, {
           kind: 'cohort-borrowing-limit',
           ...base,
           cohort: q.pool!,
           borrowingLimit: entry.borrowingLimit!.get(d)!,
           available: lim.available,
           cohortAvailable: lim.byPool,
-        };
+        });
       }
-      return {
+      return this.#reported(demand, {
         kind: 'quota',
         ...base,
         available: lim.available,
         borrowable: Math.max(0, lim.available - Math.max(0, n - lim.used)),
-      };
+      });
     }
     return undefined;
   }
@@ -365,6 +366,18 @@ export class QuotaLedger {
     return { used, available: Math.max(0, Math.min(byLimit, byPool)), byLimit, byPool };
   }
 
+  /**
+   * The shortfall last reported for this demand when it says the same, else this one: a workload
+   * short of quota is checked every cycle, and an unchanged reason keeps its identity (its
+   * description and pending entry are reused downstream).
+   */
+  #reported(demand: Demand, shortfall: QuotaShortfall): QuotaShortfall {
+    const last = this.#shortfalls.get(demand);
+    if (last !== undefined && sameFields(last, shortfall)) return last;
+    this.#shortfalls.set(demand, shortfall);
+    return shortfall;
+  }
+
   #require(queue: string): QueueQuota {
     const q = this.#queues.get(queue);
     if (!q) throw new Error(`queue ${queue} is not known to the ledger`);
@@ -393,6 +406,19 @@ function sortedDims(amounts: Amounts): readonly [Dimension, number][] {
   const dims = [...amounts].sort((a, b) => DIMENSION_RANK(a[0]) - DIMENSION_RANK(b[0]));
   sortedCache.set(amounts, { size: amounts.size, dims });
   return dims;
+}
+
+/** Shallow equality of two flat records. */
+function sameFields(a: object, b: object): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let count = 0;
+  for (const k in y) {
+    if (x[k] !== y[k]) return false;
+    count++;
+  }
+  for (const _ in x) count--;
+  return count === 0;
 }
 
 function addTo(m: Map<string, Map<string, number>>, outer: string, key: string, v: number): void {

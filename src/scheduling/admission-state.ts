@@ -93,6 +93,8 @@ export interface AdmissionState {
   readonly aging: AgingOptions | null;
   readonly pending: Map<string, QueuedWorkload>;
   readonly admitted: Map<string, AdmittedWorkload>;
+  /** Demand keys interned: workloads with equal demands share one key string (compared by pointer). */
+  readonly demandKeys: Map<string, string>;
   nextSeq: number;
 }
 
@@ -120,6 +122,7 @@ export function createAdmissionState(
     aging: options.aging === undefined ? DEFAULT_AGING : options.aging,
     pending: new Map(),
     admitted: new AdmittedIndex(),
+    demandKeys: new Map(),
     nextSeq: 0,
   };
 }
@@ -178,7 +181,7 @@ export function submit(state: AdmissionState, workload: ApiObject<WorkloadSpec>)
     workload,
     queue: workload.spec.queue,
     demand,
-    demandKey: demandKeyOf(demand),
+    demandKey: demandKeyOf(state, demand),
     gang: restrictToClass(gangOfWorkload(workload), cls),
     priority,
     preemptionPolicy,
@@ -190,9 +193,12 @@ export function submit(state: AdmissionState, workload: ApiObject<WorkloadSpec>)
   return { accepted: true, key };
 }
 
-function demandKeyOf(demand: Demand): string {
+function demandKeyOf(state: AdmissionState, demand: Demand): string {
   let key = demand.resourceClass ?? '';
   for (const [d, x] of demand.amounts) key += `\u0000${d}=${x}`;
+  const known = state.demandKeys.get(key);
+  if (known !== undefined) return known;
+  state.demandKeys.set(key, key);
   return key;
 }
 
