@@ -5,10 +5,10 @@
  * Leader-only: two replicas judging the same node would race; the fence makes a deposed leader's
  * verdicts fail instead of landing late.
  *
- * A lost node's workloads are found by scanning the Workloads whenever the set of NotReady nodes
- * changes, again on the sweep after (an admission committed just before the node lapsed lands
- * there), and on every new term (a leader that died between the two writes). A requeued workload
- * no longer holds a booking, so a later scan never requeues it twice for the same loss.
+ * A lapsing node's workloads are requeued, then the node is marked NotReady. NotReady nodes are
+ * scanned again whenever their set changes, on the sweep after (an admission committed just before
+ * the node lapsed lands there), and on every new term (a leader that died between the writes). A
+ * requeued workload no longer holds a booking, so a later scan never requeues it twice for one loss.
  */
 import type { NodeStatus } from '../model/fleet.js';
 import type { ApiObject } from '../model/object.js';
@@ -125,15 +125,25 @@ export function nodeLifecycleController(options: NodeLifecycleOptions): Controll
         const nodes = await store.list({ kind: 'Node' });
         const now = clock.now().getTime();
         const lost = new Set<string>();
+        const lapsing: { node: ApiObject; next: NodeStatus }[] = [];
         let nextDeadline = Number.POSITIVE_INFINITY;
         for (const node of nodes.items) {
-          if (stopped) return options.intervalMs;
           const next = lapsedStatus(node, now, options.graceMs);
-          if (next === undefined) {
-            if ((node.status as NodeStatus | undefined)?.state === 'NotReady') lost.add(node.metadata.name);
-            nextDeadline = Math.min(nextDeadline, leaseDeadline(node, options.graceMs) ?? nextDeadline);
+          if (next !== undefined) {
+            lapsing.push({ node, next });
             continue;
           }
+          if ((node.status as NodeStatus | undefined)?.state === 'NotReady') lost.add(node.metadata.name);
+          nextDeadline = Math.min(nextDeadline, leaseDeadline(node, options.graceMs) ?? nextDeadline);
+        }
+        if (lapsing.length > 0 && !stopped) {
+          // The work goes back to its queues before the nodes turn NotReady: the admission controller
+          // looks at requeued work again when the fleet changes, so the fleet change must come last.
+          const names = new Set(lapsing.map(({ node }) => node.metadata.name));
+          await requeueFrom(store, names, clock.now().toISOString(), context, () => stopped);
+        }
+        for (const { node, next } of lapsing) {
+          if (stopped) return options.intervalMs;
           try {
             await store.write(context('update-status'), (tx) =>
               tx.updateStatus(
@@ -144,7 +154,7 @@ export function nodeLifecycleController(options: NodeLifecycleOptions): Controll
             );
             lost.add(node.metadata.name);
           } catch (error) {
-            // A heartbeat that landed since the list wins.
+            // A heartbeat that landed since the list wins (its work, already requeued, is placed again).
             if (!(error instanceof StaleVersionError)) throw error;
           }
         }

@@ -103,7 +103,11 @@ describe('three node agents, one killed', () => {
       if (value !== undefined) return value;
       if (Date.now() > deadline) {
         const logs = [...agents].map(([n, a]) => `--- ${n}\n${a.stderr}`).join('\n');
-        throw new Error(`timed out waiting for ${what}\n${logs}`);
+        const workload = await plane.call('GET', api('workloads', 'long', PROJECT), undefined, [404]);
+        const nodes = await Promise.all(NODES.map(async (n) => [n, (await nodeOf(n))?.status]));
+        throw new Error(
+          `timed out waiting for ${what}\nworkload: ${JSON.stringify(workload.body?.status)}\nnodes: ${JSON.stringify(nodes)}\n${logs}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
