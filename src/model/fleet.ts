@@ -154,6 +154,20 @@ export const nodeStatus = z.strictObject({
   powerDrawWatts: z.number().nonnegative().optional(),
   lastHeartbeat: z.string().optional(),
   message: z.string().optional(),
+  /**
+   * What the node measured of its GPUs (nvidia-smi on an agent; synthetic on a simulated node,
+   * which also says `simulated: true`). Absent = no utilisation reported, not idle.
+   */
+  accelerators: z
+    .array(
+      z.strictObject({
+        index: z.number().int().nonnegative(),
+        /** Share of the sample period the GPU was busy, 0–1. */
+        utilization: z.number().min(0).max(1),
+        memoryUsedBytes: z.number().nonnegative().optional(),
+      }),
+    )
+    .optional(),
 });
 export type NodeStatus = z.infer<typeof nodeStatus>;
 

@@ -13,6 +13,9 @@
  *   the larger; 1 when there are none). `fragmentation ratio` = free GPUs on nodes with fewer free
  *   GPUs than the typical request / all free GPUs, per site and model (0 when none is free): the
  *   share of idle capacity that the usual pod cannot use.
+ * - A GPU's **utilisation** is what its node reports in `status.accelerators` (0–1); the
+ *   `utilization ratio` is its mean over the GPUs that report one, per site and model, and has no
+ *   sample where none does (no report is not the same as idle).
  * - A queue's **pending** workloads are those in phase Pending (or not yet given a status).
  */
 import { findAcceleratorModel } from '../hardware/accelerator-models.js';
@@ -43,6 +46,9 @@ export interface SiteModelGauge {
   readonly free: number;
   /** Free GPUs on nodes with fewer free GPUs than the typical request. */
   readonly stranded: number;
+  /** GPUs whose node reports their utilisation (`status.accelerators`), and the sum of those figures. */
+  readonly reporting: number;
+  readonly utilization: number;
 }
 
 export interface FleetGauges {
@@ -106,7 +112,16 @@ export function fleetGauges(input: FleetInput): FleetGauges {
 
   const groups = new Map<
     string,
-    { site: string; model: string; gpus: number; allocated: number; free: number; stranded: number }
+    {
+      site: string;
+      model: string;
+      gpus: number;
+      allocated: number;
+      free: number;
+      stranded: number;
+      reporting: number;
+      utilization: number;
+    }
   >();
   const nodesByState = new Map<string, number>();
   for (const node of input.nodes) {
@@ -116,13 +131,28 @@ export function fleetGauges(input: FleetInput): FleetGauges {
     const site = siteOf.get(node.spec.cluster) ?? '';
     const onNode = booked.get(node.metadata.name);
     const freeByModel = new Map<string, number>();
+    const measured = new Map(node.status?.accelerators?.map((a) => [a.index, a.utilization]));
     for (const gpu of node.spec.accelerators) {
       const catalog = findAcceleratorModel(gpu.model);
       const model = catalog?.id ?? gpu.model;
       const key = `${site}\u0000${model}`;
-      const group = groups.get(key) ?? { site, model, gpus: 0, allocated: 0, free: 0, stranded: 0 };
+      const group = groups.get(key) ?? {
+        site,
+        model,
+        gpus: 0,
+        allocated: 0,
+        free: 0,
+        stranded: 0,
+        reporting: 0,
+        utilization: 0,
+      };
       groups.set(key, group);
       group.gpus++;
+      const utilization = measured.get(gpu.index);
+      if (utilization !== undefined) {
+        group.reporting++;
+        group.utilization += utilization;
+      }
       const migBooked = onNode?.mig.get(gpu.index) ?? [];
       const share = onNode?.whole.get(gpu.index);
       if (share !== undefined) {

@@ -78,6 +78,16 @@ export class ServerMetrics {
         set({ site: g.site, model: g.model }, g.free === 0 ? 0 : g.stranded / g.free);
     },
   );
+  readonly gpuUtilization = this.#fleetGauge(
+    'strata_gpu_utilization_ratio',
+    'Mean utilisation (0-1) of the GPUs whose node reports one (Node status.accelerators), per site and model; no sample where no GPU reports.',
+    ['site', 'model'],
+    (fleet, set) => {
+      for (const g of fleet.bySiteModel) {
+        if (g.reporting > 0) set({ site: g.site, model: g.model }, g.utilization / g.reporting);
+      }
+    },
+  );
   readonly gpuTypicalRequest = this.#fleetGauge(
     'strata_gpu_typical_request_gpus',
     'The typical request the fragmentation ratio is measured against: the most common whole-GPU count per pod.',

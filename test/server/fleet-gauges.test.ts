@@ -175,6 +175,30 @@ describe('fleetGauges: fragmentation', () => {
   });
 });
 
+describe('fleetGauges: utilisation', () => {
+  const reporting = (name: string, utilization: number[]) =>
+    hgx(name, 8, {
+      state: 'Ready',
+      accelerators: utilization.map((u, index) => ({ index, utilization: u })),
+    });
+
+  it('averages the utilisation over the GPUs whose node reports one, ignoring those that do not', () => {
+    const input = fleet({ nodes: [reporting('a', [1, 0.5]), reporting('b', [0]), hgx('silent')] });
+    expect(fraH100(input)).toMatchObject({ gpus: 24, reporting: 3, utilization: 1.5 });
+  });
+
+  it('counts no reporting GPU when no node reports utilisation (not reported is not idle)', () => {
+    expect(fraH100(fleet({ nodes: [hgx('a'), hgx('b', 8, { state: 'Ready' })] }))).toMatchObject({
+      reporting: 0,
+      utilization: 0,
+    });
+  });
+
+  it('ignores a report for an index the node does not have', () => {
+    expect(fraH100(fleet({ nodes: [reporting('a', [...Array(8).fill(0), 1])] })).reporting).toBe(8);
+  });
+});
+
 describe('fleetGauges: queues and nodes', () => {
   it('counts pending workloads per queue, naming empty queues and counting workloads not yet given a status', () => {
     const input = fleet({

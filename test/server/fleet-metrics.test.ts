@@ -56,6 +56,15 @@ describe('/metrics with the demo fleet', () => {
     expect(fragmentation).toBeLessThanOrEqual(1);
   });
 
+  it('reports the synthetic utilisation of the simulated H100s llama-8b-finetune runs on in fra, and no sample where nothing reports', async () => {
+    const series = 'strata_gpu_utilization_ratio{site="fra",model="H100-SXM-80GB"}';
+    const text = await scrapeUntil((t) => (sample(t, series) ?? 0) > 0);
+    // One 8-GPU node of five busy at 55–95%: the mean over the reporting GPUs, the busy node's.
+    expect(sample(text, series)).toBeGreaterThanOrEqual(0.55);
+    expect(sample(text, series)).toBeLessThanOrEqual(0.95);
+    expect(sample(text, 'strata_gpu_utilization_ratio{site="iad",model="H100-SXM-80GB"}')).toBeUndefined();
+  });
+
   it("counts acme-training's waiting workloads (qwen-7b-eval on quota, llama-70b-single-node on placement)", async () => {
     const text = await scrapeUntil(
       (t) => sample(t, 'strata_queue_pending_workloads{queue="acme-training"}') === 2,

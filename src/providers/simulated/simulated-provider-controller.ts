@@ -11,15 +11,20 @@
  * the dashboard say which nodes are twins; their pods say so in `status.pods[].message`.
  *
  * Pods end by the injected clock; a timer calls the runtime's `tick` every `tickMs`.
+ *
+ * A twin measures nothing, so the GPU utilisation its nodes report (`status.accelerators`, for the
+ * dashboard's heatmap and `strata_gpu_utilization_ratio`) is synthetic: see `simulatedUtilization`.
+ * Only nodes whose status says `simulated: true` get one.
  */
 
 import type { Controller } from '../../controllers/controller.js';
-import type { ClusterSpec, NodeStatus } from '../../model/fleet.js';
+import type { ClusterSpec, NodeSpec, NodeStatus } from '../../model/fleet.js';
 import type { ApiObject } from '../../model/object.js';
 import type { Clock } from '../../runtime/clock.js';
 import { FencedError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
 import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
+import type { PodLaunch, PodRuntime } from '../pod-launch.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
 import { SimulatedRuntime } from './simulated-runtime.js';
@@ -64,6 +69,73 @@ export function simulatedNodes(
   return { owned, toMark };
 }
 
+/** MIG compute slices of a whole GPU ("3g.40gb" is 3 of 7). */
+const MIG_COMPUTE_SLICES = 7;
+
+/**
+ * The synthetic utilisation of a simulated node's GPUs (SIMULATED: nothing is measured): each
+ * running pod keeps each GPU it is bound to busy at a steady figure drawn from its launch id
+ * (55–95%), times its share of the GPU (`milliGpu` / 1000, or a MIG instance's compute slices / 7);
+ * GPUs nothing runs on are at 0. Deterministic, so the same run draws the same heatmap and the
+ * node's status is rewritten only when its pods change. Undefined when no pod runs on the node:
+ * an idle twin reports nothing rather than a made-up figure.
+ */
+export function simulatedUtilization(
+  gpuIndices: readonly number[],
+  pods: Iterable<PodLaunch>,
+): NodeStatus['accelerators'] {
+  const busy = new Map<number, number>();
+  for (const pod of pods) {
+    const level = 0.55 + 0.4 * unitHash(pod.id);
+    for (const device of pod.devices) {
+      const compute = device.mig ? Number(/^(\d+)g/.exec(device.mig.profile)?.[1] ?? 1) : undefined;
+      const share =
+        compute !== undefined
+          ? Math.min(1, compute / MIG_COMPUTE_SLICES)
+          : pod.milliGpu !== undefined
+            ? pod.milliGpu / 1000
+            : 1;
+      busy.set(device.index, (busy.get(device.index) ?? 0) + level * share);
+    }
+  }
+  if (busy.size === 0) return undefined;
+  return gpuIndices.map((index) => ({
+    index,
+    utilization: Math.round(Math.min(1, busy.get(index) ?? 0) * 1000) / 1000,
+  }));
+}
+
+/** FNV-1a of `text`, scaled to [0, 1). */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h / 2 ** 32;
+}
+
+/** The runtime as the runner sees it, remembering the pods it runs by node (for their utilisation). */
+function trackingRuntime(inner: PodRuntime, running: Map<string, PodLaunch>): PodRuntime {
+  inner.onReport((report) => {
+    if (report.phase !== 'Running') running.delete(report.id);
+  });
+  return {
+    name: inner.name,
+    launch(pod) {
+      running.set(pod.id, pod);
+      inner.launch(pod);
+    },
+    stop(id) {
+      running.delete(id);
+      inner.stop(id);
+    },
+    running: () => inner.running(),
+    onReport: (listener) => inner.onReport(listener),
+    close: () => inner.close(),
+  };
+}
+
 export function simulatedProviderController(options: SimulatedProviderOptions = {}): Controller {
   return {
     name: 'simulated-provider',
@@ -83,6 +155,8 @@ export function simulatedProviderController(options: SimulatedProviderOptions = 
 class SimulatedProviderShell {
   readonly #runtime: SimulatedRuntime;
   readonly #runner: WorkloadRunner;
+  /** Launched pods not yet ended, by id: what the synthetic utilisation is drawn from. */
+  readonly #running = new Map<string, PodLaunch>();
   #owned = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
   #debounce: NodeJS.Timeout | undefined;
@@ -109,7 +183,7 @@ class SimulatedProviderShell {
       port: incrementalWorkloadPort(store, storeWorkloadPort(store, { subject: SUBJECT, fence }), (w) =>
         holdsBooking(w),
       ),
-      runtime: this.#runtime,
+      runtime: trackingRuntime(this.#runtime, this.#running),
       owns: (node) => this.#owned.has(node),
       clock,
       ...(options.resyncMs !== undefined && { resyncMs: options.resyncMs }),
@@ -179,14 +253,33 @@ class SimulatedProviderShell {
       if (this.#stopped) return;
       await this.#markSimulated(node);
     }
+    await this.#reportUtilization(nodes.items.filter((n) => owned.has(n.metadata.name)));
+  }
+
+  /** Writes each simulated node's synthetic utilisation where it changed. */
+  async #reportUtilization(nodes: readonly ApiObject[]): Promise<void> {
+    const byNode = new Map<string, PodLaunch[]>();
+    for (const pod of this.#running.values()) byNode.set(pod.node, [...(byNode.get(pod.node) ?? []), pod]);
+    for (const node of nodes) {
+      const status = node.status as NodeStatus | undefined;
+      if (this.#stopped || status?.simulated !== true) continue;
+      const indices = ((node.spec as NodeSpec).accelerators ?? []).map((a) => a.index);
+      const accelerators = simulatedUtilization(indices, byNode.get(node.metadata.name) ?? []);
+      if (JSON.stringify(accelerators) === JSON.stringify(status.accelerators)) continue;
+      const { accelerators: _previous, ...rest } = status;
+      await this.#writeStatus(node, accelerators === undefined ? rest : { ...rest, accelerators });
+    }
   }
 
   async #markSimulated(node: ApiObject): Promise<void> {
-    const status: NodeStatus = {
+    await this.#writeStatus(node, {
       state: 'Ready',
       simulated: true,
       message: 'simulated node (digital twin): no agent runs here; its pods run in virtual time',
-    };
+    });
+  }
+
+  async #writeStatus(node: ApiObject, status: NodeStatus): Promise<void> {
     try {
       await this.store.write(
         {

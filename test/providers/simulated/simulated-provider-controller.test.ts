@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type ApiObject } from '../../../src/model/object.js';
 import type { WorkloadStatus } from '../../../src/model/scheduling.js';
-import { simulatedNodes } from '../../../src/providers/simulated/simulated-provider-controller.js';
+import type { NodeStatus } from '../../../src/model/fleet.js';
+import type { PodLaunch } from '../../../src/providers/pod-launch.js';
+import {
+  simulatedNodes,
+  simulatedUtilization,
+} from '../../../src/providers/simulated/simulated-provider-controller.js';
 import { ManualClock } from '../../../src/runtime/clock.js';
 import { type ControlPlane, startControlPlane } from '../../../src/server/control-plane.js';
 import { cluster, gpu, node, project, site, tenant } from '../../support/builders.js';
@@ -102,6 +107,37 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
     const result = simulatedNodes(clusters, [n], demo);
     expect(result.owned.has('a')).toBe(owned);
     expect(result.toMark.map((x) => x.metadata.name)).toEqual(marked ? ['a'] : []);
+  });
+});
+
+describe('simulatedUtilization: the synthetic GPU utilisation of a twin', () => {
+  const pod = (id: string, devices: PodLaunch['devices'], milliGpu?: number) =>
+    ({ id, devices, ...(milliGpu !== undefined && { milliGpu }) }) as unknown as PodLaunch;
+  const whole = (index: number) => ({ index, uuid: `GPU-${index}` });
+
+  it('reports nothing for a node no pod runs on', () => {
+    expect(simulatedUtilization([0, 1], [])).toBeUndefined();
+  });
+
+  it('keeps a whole GPU 55–95% busy, the same figure for the same pod, and idle GPUs at 0', () => {
+    const once = simulatedUtilization([0, 1], [pod('lab/a/main-0@t', [whole(1)])])!;
+    expect(once[0]).toEqual({ index: 0, utilization: 0 });
+    expect(once[1]!.utilization).toBeGreaterThanOrEqual(0.55);
+    expect(once[1]!.utilization).toBeLessThan(0.95);
+    expect(simulatedUtilization([0, 1], [pod('lab/a/main-0@t', [whole(1)])])).toEqual(once);
+  });
+
+  it.each([
+    ['a quarter share', pod('p', [whole(0)], 250), 0.25],
+    ['a 3g MIG instance', pod('p', [{ ...whole(0), mig: { profile: '3g.40gb' } }]), 3 / 7],
+  ])('scales the figure by the pod’s share of the GPU: %s', (_case, shared, share) => {
+    const full = simulatedUtilization([0], [pod('p', [whole(0)])])![0]!.utilization;
+    expect(simulatedUtilization([0], [shared])![0]!.utilization).toBeCloseTo(full * share, 2);
+  });
+
+  it('caps a GPU shared by several pods at 1', () => {
+    const pods = ['a', 'b', 'c'].map((id) => pod(id, [whole(0)]));
+    expect(simulatedUtilization([0], pods)![0]!.utilization).toBe(1);
   });
 });
 
@@ -218,5 +254,30 @@ describe('the simulated provider on a control plane', () => {
     );
     expect((await status('crash'))?.pods?.[0]).toMatchObject({ phase: 'Failed', exitCode: 3 });
     expect((await status('ok'))?.history?.map((h) => h.phase)).toEqual(['Admitted', 'Running', 'Succeeded']);
+  });
+
+  it('a twin reports a synthetic utilisation for the GPU a running pod holds, and none once it ends', async () => {
+    const nodeStatus = async () =>
+      (await plane.store.get({ kind: 'Node', name: 'twin-01' }))?.status as NodeStatus | undefined;
+    await create('workloads', job('busy', { durationSeconds: 600 }), 'lab');
+    // Reports follow the pods: wait for the one that shows only busy's GPU in use.
+    const matches = async () => {
+      const w = await status('busy');
+      const gpus = w?.phase === 'Running' ? (w.admission?.pods[0]?.gpus ?? []) : [];
+      const reported = (await nodeStatus())?.accelerators;
+      return (
+        gpus.length === 1 &&
+        reported?.length === 2 &&
+        reported.every((a) => a.utilization > 0 === gpus.includes(a.index))
+      );
+    };
+    await advanceUntil(matches, 1, "a utilisation report of busy's GPU");
+    expect((await nodeStatus())?.simulated).toBe(true);
+    await advanceUntil(
+      async () => (await nodeStatus())?.accelerators === undefined,
+      60,
+      'the report removed',
+    );
+    expect((await status('busy'))?.phase).toBe('Succeeded');
   });
 });
