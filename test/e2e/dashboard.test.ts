@@ -90,6 +90,25 @@ describe('fleet page', () => {
   });
 });
 
+describe('fleet page by utilisation', () => {
+  it('colours GPUs by the utilisation their nodes report, and says which nodes report none', async () => {
+    const page = await adminPage();
+    await page.getByTestId('fleet-page').waitFor();
+    await page.getByTestId('heat-mode').getByLabel('utilisation').check();
+    // The simulated provider reports a synthetic figure for the GPUs its running pods hold
+    // (llama-8b-finetune's 8 H100s in fra); idle nodes report none.
+    const busy = page.locator('[data-testid="gpu"][data-utilization]:not([data-utilization="0"])');
+    await busy.first().waitFor();
+    expect(Number(await busy.first().getAttribute('data-utilization'))).toBeGreaterThanOrEqual(0.55);
+    expect(await page.getByTestId('no-utilization').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('fleet-summary').textContent()).toMatch(
+      /% utilised \(\d+ GPUs reporting\)/,
+    );
+    await screenshot(page, 'fleet-utilisation');
+    await page.context().close();
+  });
+});
+
 describe('workloads page', () => {
   const name = 'dashboard-notebook';
   const queue = 'dashboard-e2e';

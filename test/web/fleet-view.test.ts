@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, bookings, migSize, nodeViews } from '../../web/src/model/fleet-view.js';
+import {
+  aggregate,
+  bookings,
+  gpuShare,
+  migSize,
+  nodeShare,
+  nodeViews,
+} from '../../web/src/model/fleet-view.js';
 import type { Cluster, Node, PodPlacement, Workload } from '../../web/src/model/objects.js';
 
 const cluster = (name: string, site: string, provider = 'agent'): Cluster =>
@@ -117,5 +124,32 @@ describe('aggregate', () => {
       ['par', 'A100-SXM-80GB', 2, 3, 2],
       ['par', 'CPU only', 1, 0, 0],
     ]);
+  });
+});
+
+describe('utilisation', () => {
+  const reporting = (name: string, utilization: number[]) =>
+    node(name, [a100(0), a100(1)], {
+      state: 'Ready',
+      accelerators: utilization.map((u, index) => ({ index, utilization: u })),
+    });
+
+  it("takes each GPU's utilisation from its node's report and averages the GPUs that report one", () => {
+    const [v] = view([reporting('n', [0.8])], []);
+    expect(v!.gpus.map((g) => g.utilization)).toEqual([0.8, undefined]);
+    expect(v!.utilization).toBe(0.8);
+  });
+
+  it('leaves a node without a report at undefined, not idle, in both shares', () => {
+    const [v] = view([node('n', [a100(0)], { state: 'Ready' })], []);
+    expect(v!.utilization).toBeUndefined();
+    expect(nodeShare(v!, 'utilization')).toBeUndefined();
+    expect(gpuShare(v!.gpus[0]!, 'utilization')).toBeUndefined();
+    expect(nodeShare(v!, 'allocation')).toBe(0);
+  });
+
+  it('sums the reporting GPUs per group and counts them, so the mean skips silent nodes', () => {
+    const [g] = aggregate(view([reporting('a', [1, 0.5]), node('b', [a100(0), a100(1)])], []));
+    expect(g).toMatchObject({ gpus: 4, reporting: 2, utilized: 1.5 });
   });
 });

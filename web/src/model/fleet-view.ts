@@ -31,6 +31,8 @@ export interface GpuCell {
   readonly slices: readonly SliceCell[];
   /** Booked share of the GPU, 0–1: 1 when held whole, the fractional shares' sum, or used memory slices / 8 under MIG. */
   readonly allocation: number;
+  /** Busy share the node reports for it (0–1); undefined when the node reports no utilisation. */
+  readonly utilization: number | undefined;
 }
 
 export interface NodeView {
@@ -42,6 +44,8 @@ export interface NodeView {
   readonly models: readonly string[];
   readonly gpus: readonly GpuCell[];
   readonly allocated: number;
+  /** Mean utilisation of its GPUs that report one; undefined when none does. */
+  readonly utilization: number | undefined;
   readonly tenants: ReadonlySet<string>;
 }
 
@@ -51,7 +55,13 @@ export interface Aggregate {
   readonly nodes: readonly NodeView[];
   readonly gpus: number;
   readonly allocated: number;
+  /** GPUs with a utilisation report, and the sum of their figures. */
+  readonly reporting: number;
+  readonly utilized: number;
 }
+
+/** What the heatmap colours by: booked share, or the utilisation nodes report. */
+export type HeatMode = 'allocation' | 'utilization';
 
 interface GpuBooking {
   readonly whole: Holder[];
@@ -114,7 +124,11 @@ export function migSize(profile: string, model: string): number {
   return compute >= 7 ? 8 : compute >= 3 ? 4 : compute;
 }
 
-function gpuCell(accelerator: Accelerator, booked: GpuBooking | undefined): GpuCell {
+function gpuCell(
+  accelerator: Accelerator,
+  booked: GpuBooking | undefined,
+  utilization: number | undefined,
+): GpuCell {
   const layout = accelerator.mig?.mode === 'enabled' ? (accelerator.mig.layout ?? []) : [];
   let next = 0;
   const slices = layout
@@ -134,7 +148,7 @@ function gpuCell(accelerator: Accelerator, booked: GpuBooking | undefined): GpuC
           holders.reduce((sum, h) => sum + h.share, 0),
         )
       : slices.reduce((used, s) => used + (s.holder ? s.size : 0), 0) / MIG_MEMORY_SLICES;
-  return { index: accelerator.index, model: accelerator.model, holders, slices, allocation };
+  return { index: accelerator.index, model: accelerator.model, holders, slices, allocation, utilization };
 }
 
 export function nodeViews(
@@ -146,7 +160,11 @@ export function nodeViews(
   for (const node of nodes) {
     const cluster = clusters.get(node.spec.cluster);
     const onNode = booked.get(node.metadata.name);
-    const gpus = (node.spec.accelerators ?? []).map((a) => gpuCell(a, onNode?.get(a.index)));
+    const measured = new Map(node.status?.accelerators?.map((a) => [a.index, a.utilization]));
+    const gpus = (node.spec.accelerators ?? []).map((a) =>
+      gpuCell(a, onNode?.get(a.index), measured.get(a.index)),
+    );
+    const reported = gpus.flatMap((g) => (g.utilization === undefined ? [] : [g.utilization]));
     const tenants = new Set<string>();
     for (const gpu of gpus) {
       for (const h of [...gpu.holders, ...gpu.slices.map((s) => s.holder)])
@@ -161,6 +179,8 @@ export function nodeViews(
       models: [...new Set(gpus.map((g) => g.model))],
       gpus,
       allocated: gpus.reduce((sum, g) => sum + g.allocation, 0),
+      utilization:
+        reported.length === 0 ? undefined : reported.reduce((sum, u) => sum + u, 0) / reported.length,
       tenants,
     });
   }
@@ -171,19 +191,56 @@ export function nodeViews(
 export function aggregate(views: readonly NodeView[]): Aggregate[] {
   const groups = new Map<
     string,
-    { site: string; model: string; nodes: NodeView[]; gpus: number; allocated: number }
+    {
+      site: string;
+      model: string;
+      nodes: NodeView[];
+      gpus: number;
+      allocated: number;
+      reporting: number;
+      utilized: number;
+    }
   >();
   for (const view of views) {
     const model = view.models.length === 0 ? 'CPU only' : view.models.join(' + ');
     const key = `${view.site}\u0000${model}`;
-    const group = groups.get(key) ?? { site: view.site, model, nodes: [], gpus: 0, allocated: 0 };
+    const group = groups.get(key) ?? {
+      site: view.site,
+      model,
+      nodes: [],
+      gpus: 0,
+      allocated: 0,
+      reporting: 0,
+      utilized: 0,
+    };
     groups.set(key, group);
     group.nodes.push(view);
     group.gpus += view.gpus.length;
     group.allocated += view.allocated;
+    for (const gpu of view.gpus) {
+      if (gpu.utilization === undefined) continue;
+      group.reporting++;
+      group.utilized += gpu.utilization;
+    }
   }
   return [...groups.values()].sort((a, b) => a.site.localeCompare(b.site) || a.model.localeCompare(b.model));
 }
+
+/** A GPU's share in `mode`: undefined for utilisation the node does not report. */
+export function gpuShare(gpu: GpuCell, mode: HeatMode): number | undefined {
+  return mode === 'allocation' ? gpu.allocation : gpu.utilization;
+}
+
+/** A node's share in `mode`, over its GPUs (0 without GPUs); undefined for unreported utilisation. */
+export function nodeShare(node: NodeView, mode: HeatMode): number | undefined {
+  if (mode === 'utilization') return node.utilization;
+  return node.gpus.length === 0 ? 0 : node.allocated / node.gpus.length;
+}
+
+/** The colour of a GPU or node whose utilisation is not reported: neither free nor busy. */
+export const NO_REPORT = 'repeating-linear-gradient(45deg, #d8d8d8 0 3px, #f2f2f2 3px 6px)';
+/** The same for a canvas, which draws flat colours. */
+export const NO_REPORT_FLAT = '#d0d0d0';
 
 /** The heatmap's colour for a booked share: free is a cool grey-green, full a warm red. */
 export function heat(share: number): string {

@@ -36,7 +36,17 @@ export type Node = ApiObject<
     readonly accelerators?: readonly Accelerator[];
     readonly unschedulable?: boolean;
   },
-  { readonly state: string; readonly simulated?: boolean; readonly message?: string }
+  {
+    readonly state: string;
+    readonly simulated?: boolean;
+    readonly message?: string;
+    /** What the node measured of its GPUs; absent when it reports no utilisation. */
+    readonly accelerators?: readonly {
+      readonly index: number;
+      readonly utilization: number;
+      readonly memoryUsedBytes?: number;
+    }[];
+  }
 >;
 export type Cluster = ApiObject<{ readonly site: string; readonly provider: string }>;
 export type Site = ApiObject<{ readonly region?: string; readonly description?: string }>;

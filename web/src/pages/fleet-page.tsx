@@ -3,7 +3,16 @@ import { GpuCellView } from '../components/gpu-cell.js';
 import { HeatStrip } from '../components/heat-strip.js';
 import { VirtualList } from '../components/virtual-list.js';
 import { useFleetData } from '../fleet-data.js';
-import { type Aggregate, aggregate, bookings, heat, type NodeView, nodeViews } from '../model/fleet-view.js';
+import {
+  type Aggregate,
+  aggregate,
+  bookings,
+  type HeatMode,
+  heat,
+  NO_REPORT,
+  type NodeView,
+  nodeViews,
+} from '../model/fleet-view.js';
 import type { Cluster } from '../model/objects.js';
 
 /** Fleets up to this many nodes open with every group expanded; larger ones start aggregated. */
@@ -23,6 +32,7 @@ export function FleetPage() {
   const [model, setModel] = useState(ALL);
   const [tenant, setTenant] = useState(ALL);
   const [toggled, setToggled] = useState<ReadonlySet<string>>(new Set());
+  const [mode, setMode] = useState<HeatMode>('allocation');
 
   const views = useMemo(() => {
     const byName = new Map<string, Cluster>();
@@ -55,6 +65,8 @@ export function FleetPage() {
   const isOpen = (g: Aggregate) => expandAll !== toggled.has(groupKey(g));
   const totalGpus = shown.reduce((n, v) => n + v.gpus.length, 0);
   const allocated = shown.reduce((n, v) => n + v.allocated, 0);
+  const reporting = groups.reduce((n, g) => n + g.reporting, 0);
+  const utilized = groups.reduce((n, g) => n + g.utilized, 0);
 
   if (!nodes.loaded) return <p className="loading">Loading the fleet…</p>;
   return (
@@ -64,8 +76,24 @@ export function FleetPage() {
         <Select label="Site" value={site} onChange={setSite} values={[...sites.items.keys()].sort()} />
         <Select label="Model" value={model} onChange={setModel} values={options.models} />
         <Select label="Tenant" value={tenant} onChange={setTenant} values={options.tenants} />
+        <fieldset className="mode" data-testid="heat-mode">
+          <legend>Colour by</legend>
+          {(['allocation', 'utilization'] as const).map((m) => (
+            <label key={m}>
+              <input
+                type="radio"
+                name="heat-mode"
+                value={m}
+                checked={mode === m}
+                onChange={() => setMode(m)}
+              />
+              {m === 'allocation' ? 'allocation' : 'utilisation'}
+            </label>
+          ))}
+        </fieldset>
         <span className="summary" data-testid="fleet-summary">
           {shown.length} nodes · {totalGpus} GPUs · {percent(allocated, totalGpus)} allocated
+          {reporting > 0 && ` · ${percent(utilized, reporting)} utilised (${reporting} GPUs reporting)`}
         </span>
       </div>
       {nodes.error && <p className="error">{nodes.error}</p>}
@@ -87,24 +115,22 @@ export function FleetPage() {
             <span className="model">{g.model}</span>
             <span>{g.nodes.length} nodes</span>
             <span>{g.gpus} GPUs</span>
-            <span className="share" style={{ background: heat(g.gpus === 0 ? 0 : g.allocated / g.gpus) }}>
-              {g.gpus === 0 ? 'no GPUs' : `${percent(g.allocated, g.gpus)} allocated`}
-            </span>
+            <GroupShare group={g} mode={mode} />
           </button>
-          <HeatStrip nodes={g.nodes} width={900} />
+          <HeatStrip nodes={g.nodes} width={900} mode={mode} />
           {isOpen(g) && (
             <VirtualList
               items={g.nodes}
               rowHeight={NODE_ROW}
               height={LIST_HEIGHT}
               rowKey={(n) => n.name}
-              renderRow={(n) => <NodeRow node={n} />}
+              renderRow={(n) => <NodeRow node={n} mode={mode} />}
               testId="node-list"
             />
           )}
         </div>
       ))}
-      <Legend />
+      <Legend mode={mode} />
     </section>
   );
 }
@@ -113,7 +139,33 @@ function groupKey(g: Aggregate): string {
   return `${g.site}/${g.model}`;
 }
 
-function NodeRow({ node }: { node: NodeView }) {
+/** A group's booked share, or its reporting GPUs' mean utilisation. */
+function GroupShare({ group, mode }: { group: Aggregate; mode: HeatMode }) {
+  if (group.gpus === 0) return <span className="share">no GPUs</span>;
+  if (mode === 'allocation') {
+    return (
+      <span className="share" style={{ background: heat(group.allocated / group.gpus) }}>
+        {percent(group.allocated, group.gpus)} allocated
+      </span>
+    );
+  }
+  if (group.reporting === 0) {
+    return (
+      <span className="share" style={{ background: NO_REPORT }}>
+        no utilisation reported
+      </span>
+    );
+  }
+  return (
+    <span className="share" style={{ background: heat(group.utilized / group.reporting) }}>
+      {percent(group.utilized, group.reporting)} utilised
+      {group.reporting < group.gpus && ` (${group.reporting} of ${group.gpus} GPUs report)`}
+    </span>
+  );
+}
+
+function NodeRow({ node, mode }: { node: NodeView; mode: HeatMode }) {
+  const silent = mode === 'utilization' && node.gpus.length > 0 && node.utilization === undefined;
   return (
     <div className="node" data-testid="node" data-node={node.name}>
       <div className="node-name">
@@ -127,20 +179,33 @@ function NodeRow({ node }: { node: NodeView }) {
         {node.gpus.length === 0 ? (
           <span className="muted">no accelerators</span>
         ) : (
-          node.gpus.map((gpu) => <GpuCellView key={gpu.index} gpu={gpu} />)
+          node.gpus.map((gpu) => <GpuCellView key={gpu.index} gpu={gpu} mode={mode} />)
+        )}
+        {silent && (
+          <span className="muted no-report" data-testid="no-utilization">
+            no utilisation reported
+          </span>
         )}
       </div>
     </div>
   );
 }
 
-function Legend() {
-  return (
+function Legend({ mode }: { mode: HeatMode }) {
+  return mode === 'allocation' ? (
     <p className="legend">
       Each square is a GPU coloured by its booked share{' '}
       <span className="swatch" style={{ background: heat(0) }} /> free →{' '}
       <span className="swatch" style={{ background: heat(1) }} /> fully booked; a GPU in MIG mode shows its
       instances along its 8 memory slices. The strips above each group draw one square per node.
+    </p>
+  ) : (
+    <p className="legend">
+      Each square is a GPU coloured by the utilisation its node reports{' '}
+      <span className="swatch" style={{ background: heat(0) }} /> idle →{' '}
+      <span className="swatch" style={{ background: heat(1) }} /> busy;{' '}
+      <span className="swatch" style={{ background: NO_REPORT }} /> no utilisation reported (agents report
+      nvidia-smi's figures; simulated nodes report a synthetic one while their pods run).
     </p>
   );
 }
