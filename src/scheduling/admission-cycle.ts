@@ -28,7 +28,7 @@ import type { Admission, CycleDecisions } from './admission-decision.js';
 import { effectiveWeight } from './admission-fair-share.js';
 import { type PendingReason, type PendingWorkload, pendingMessage } from './admission-pending-reason.js';
 import { type Preemption, preemptFor } from './admission-preemption.js';
-import { CycleSchedules, gatedGang } from './admission-schedule.js';
+import { CycleSchedules, gatedGang, type ScheduleVerdict } from './admission-schedule.js';
 import type { AdmissionState, QueuedWorkload } from './admission-state.js';
 import { windowStatus } from './admission-time-windows.js';
 import { placeGang } from './gang-placement.js';
@@ -77,6 +77,12 @@ const runPools = new WeakMap<
   { cycle: number; readonly runs: Map<string, QueueRun>; readonly spare: Ranked[] }
 >();
 const SPARE = {} as QueuedWorkload;
+
+/** What CycleSchedules.of says of a workload with no schedule in a queue with none (most of them). */
+const UNSCHEDULED: { readonly key: string; readonly verdict: ScheduleVerdict } = {
+  key: '',
+  verdict: { open: 'everywhere' },
+};
 
 /** A gang's requests without pod ids: equal keys place identically on the same snapshot. */
 const shapeKeys = new WeakMap<GangRequest, string>();
@@ -332,7 +338,10 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
     const s = state;
     const at = nowMs;
     // Outside its schedule everywhere: waiting for the clock is not a failure (no backoff).
-    const schedule = schedules.of(w.queue, spec?.schedule, w.schedule);
+    const schedule =
+      spec?.schedule === undefined && w.schedule === undefined
+        ? UNSCHEDULED
+        : schedules.of(w.queue, spec?.schedule, w.schedule);
     if (schedule.verdict.open === 'nowhere') return schedule.verdict.reason;
     const gated: QueuedWorkload =
       schedule.verdict.open === 'some' ? { ...w, gang: gatedGang(w.gang, schedule.verdict.gate) } : w;
