@@ -234,6 +234,26 @@ describe('queues page', () => {
     expect(qwen).toMatch(/#\d+ · quota/);
     expect(await card.locator('table.quota').first().textContent()).toMatch(/gpus\d+ \/ 16/);
     await screenshot(page, 'queues');
+  });
+
+  it("groups the queues by the cohort tree and shows each one's weighted and fair share of its pool", async () => {
+    const page = await adminPage();
+    await openPage(page, 'Queues');
+    // The demo: cohort research (weight 2) under platform; acme-training weighs 2 in it.
+    const card = page.locator(
+      '[data-cohort="platform"] [data-cohort="research"] [data-queue="acme-training"]',
+    );
+    const fair = card.getByTestId('fair-share');
+    await fair.waitFor();
+    expect(await fair.textContent()).toMatch(/weight 2, 4 with its cohorts/);
+    expect(await fair.textContent()).toMatch(/fair share \d+% of pool platform/);
+    expect(await page.locator('[data-cohort="platform"] > .queues [data-queue="globex-batch"]').count()).toBe(
+      1,
+    );
+    expect(
+      await page.locator('[data-queue="globex-batch"] [data-testid="borrowing"]').first().textContent(),
+    ).toContain('no borrowing');
+    await screenshot(page, 'queues-fair-share');
     await page.context().close();
   });
 });

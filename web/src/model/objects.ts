@@ -55,7 +55,17 @@ export type Project = ApiObject<{ readonly displayName?: string }>;
 export type ResourceAmounts = Readonly<Record<string, number | string | Record<string, number>>>;
 export type Queue = ApiObject<{
   readonly cohort?: string;
-  readonly resources?: readonly { readonly resourceClass: string; readonly nominal: ResourceAmounts }[];
+  readonly fairShareWeight?: number;
+  readonly resources?: readonly {
+    readonly resourceClass: string;
+    readonly nominal: ResourceAmounts;
+    readonly borrowingLimit?: ResourceAmounts;
+  }[];
+}>;
+export type Cohort = ApiObject<{
+  readonly parent?: string;
+  readonly fairShareWeight?: number;
+  readonly description?: string;
 }>;
 
 export interface PodPlacement {
@@ -100,6 +110,7 @@ export interface WorkloadStatus {
   }[];
   readonly admission?: {
     readonly queue: string;
+    readonly resourceClass?: string;
     readonly admittedAt: string;
     readonly demand: Readonly<Record<string, number>>;
     readonly pods: readonly PodPlacement[];
