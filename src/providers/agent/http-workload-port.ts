@@ -2,10 +2,13 @@
  * The WorkloadPort of a node agent: Workloads read, watched and written over the HTTP API, so the
  * agent runs the same WorkloadRunner as the control plane's own providers.
  *
- * - list: every Workload, page by page (500 a page), remembering the revision the list reflects;
- * - watch: the API's watch stream from that revision; any event wakes the runner. When the stream
- *   breaks (server restart, network), the runner is woken at once and every second until a new
- *   stream is open, so a change made meanwhile is never missed for long;
+ * - watch: an informer. It lists every Workload page by page (500 a page), then follows the API's
+ *   watch stream from the revision that list reflects, keeping a local copy current with each
+ *   event and waking the runner. While the stream is open, `list` answers from that copy, so an
+ *   agent's once-a-second resync costs the server nothing. When the stream breaks (server restart,
+ *   network), the copy is dropped, the runner is woken at once and every second, and the list and
+ *   stream are opened again;
+ * - list: without an open stream, the same paged list over HTTP;
  * - writeStatus: conditional on the resourceVersion read: 409 is 'conflict', 404 'gone'.
  */
 import type { ApiObject } from '../../model/object.js';
@@ -42,33 +45,45 @@ interface ListBody {
   readonly items: readonly ApiObject[];
 }
 
+interface WatchFrame {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR';
+  readonly object: ApiObject;
+}
+
+const keyOf = (o: ApiObject) => `${o.metadata.project ?? ''}/${o.metadata.name}`;
+
 export function httpWorkloadPort(http: AgentHttp, options: { pageSize?: number } = {}): WorkloadPort {
   const pageSize = String(options.pageSize ?? PAGE_SIZE);
-  let revision: string | undefined;
+  /** The informer's copy, while its stream is open; `owner` tells a stale stream's events apart. */
+  let cache: { readonly owner: object; readonly items: Map<string, ApiObject> } | undefined;
+
   const get = async (path: string, doing: string): Promise<ApiObject | undefined> => {
     const response = await http.request('GET', path);
     if (response.status === 404) return undefined;
     expectOk(response, doing);
     return response.body as ApiObject;
   };
+  const listAll = async (): Promise<{ items: ApiObject[]; revision?: string }> => {
+    const items: ApiObject[] = [];
+    let cont: string | undefined;
+    let revision: string | undefined;
+    do {
+      const response = await http.request(
+        'GET',
+        apiPaths.workloads({ limit: pageSize, ...(cont !== undefined && { continue: cont }) }),
+      );
+      expectOk(response, 'listing workloads');
+      const body = response.body as ListBody;
+      items.push(...body.items);
+      revision ??= body.metadata.resourceVersion;
+      cont = body.metadata.continue;
+    } while (cont);
+    return { items, ...(revision !== undefined && { revision }) };
+  };
+
   return {
     async list() {
-      const items: ApiObject[] = [];
-      let cont: string | undefined;
-      let listRevision: string | undefined;
-      do {
-        const response = await http.request(
-          'GET',
-          apiPaths.workloads({ limit: pageSize, ...(cont !== undefined && { continue: cont }) }),
-        );
-        expectOk(response, 'listing workloads');
-        const body = response.body as ListBody;
-        items.push(...body.items);
-        listRevision ??= body.metadata.resourceVersion;
-        cont = body.metadata.continue;
-      } while (cont);
-      revision = listRevision;
-      return items;
+      return cache ? [...cache.items.values()] : (await listAll()).items;
     },
     get: (ref: WorkloadRef) =>
       get(apiPaths.workload(ref.project ?? '', ref.name), `reading workload ${ref.project}/${ref.name}`),
@@ -77,47 +92,74 @@ export function httpWorkloadPort(http: AgentHttp, options: { pageSize?: number }
       let closed = false;
       let current: { destroy(): void } | undefined;
       let poll: NodeJS.Timeout | undefined;
-      const broken = () => {
+      const broken = (owner: object) => {
+        if (cache?.owner === owner) cache = undefined;
         current = undefined;
         if (closed) return;
         listener();
         poll ??= setInterval(listener, RECONNECT_MS);
         setTimeout(open, RECONNECT_MS).unref();
       };
-      const open = () => {
+      const open = async () => {
         if (closed) return;
-        const query: Record<string, string> = { watch: 'true' };
-        if (revision !== undefined) query.resourceVersion = revision;
-        http.stream(apiPaths.workloads(query)).then((response) => {
+        const owner = {};
+        try {
+          const { items, revision } = await listAll();
+          const response = await http.stream(
+            apiPaths.workloads({
+              watch: 'true',
+              ...(revision !== undefined && { resourceVersion: revision }),
+            }),
+          );
           if (closed) {
             response.destroy();
             return;
           }
           if ((response.statusCode ?? 0) >= 400) {
-            // A revision the server no longer keeps: the next open starts from the current state.
-            if (response.statusCode === 410) revision = undefined;
             response.resume();
-            broken();
+            broken(owner);
             return;
           }
+          const copy = new Map(items.map((o) => [keyOf(o), o]));
+          cache = { owner, items: copy };
           current = response;
           if (poll) clearInterval(poll);
           poll = undefined;
+          listener();
+          let partial = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => {
-            // An ERROR frame (a compacted revision) ends the stream; reopen from the current state.
-            if (chunk.includes('"type":"ERROR"')) revision = undefined;
+            partial += chunk;
+            for (let end = partial.indexOf('\n'); end >= 0; end = partial.indexOf('\n')) {
+              const line = partial.slice(0, end);
+              partial = partial.slice(end + 1);
+              if (line.trim() === '') continue;
+              let frame: WatchFrame;
+              try {
+                frame = JSON.parse(line) as WatchFrame;
+              } catch {
+                // A stream that garbles a frame cannot be trusted for the rest: start over.
+                response.destroy();
+                return;
+              }
+              if (frame.type === 'ADDED' || frame.type === 'MODIFIED')
+                copy.set(keyOf(frame.object), frame.object);
+              else if (frame.type === 'DELETED') copy.delete(keyOf(frame.object));
+            }
             listener();
           });
           response.on('error', () => {});
-          response.on('close', broken);
-        }, broken);
+          response.on('close', () => broken(owner));
+        } catch {
+          broken(owner);
+        }
       };
-      open();
+      void open();
       return () => {
         closed = true;
         if (poll) clearInterval(poll);
         current?.destroy();
+        cache = undefined;
       };
     },
     async writeStatus(ref, status: WorkloadStatus, resourceVersion) {

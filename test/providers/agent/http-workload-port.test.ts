@@ -63,6 +63,38 @@ describe('httpWorkloadPort', () => {
     ).toBe('gone');
   });
 
+  it('answers list from its watched copy, which follows creations and deletions, without listing again', async () => {
+    let lists = 0;
+    const counting = new (class extends AgentHttp {
+      override request(method: string, path: string, body?: { json?: unknown; text?: Buffer }) {
+        if (path.includes('/workloads?limit')) lists++;
+        return super.request(method, path, body);
+      }
+    })({ server: plane.url, token: (await plane.agentToken('agent-informer')).token });
+    const port = httpWorkloadPort(counting);
+    let woken = 0;
+    const unsubscribe = port.watch(() => woken++);
+    try {
+      const names = async () => (await port.list()).map((w) => w.metadata.name).sort();
+      const settle = async (what: () => Promise<boolean>) => {
+        const deadline = Date.now() + 5_000;
+        while (!(await what()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      };
+      await settle(async () => woken > 0);
+      const listed = lists;
+      await plane.call('PUT', api('workloads', 'fresh', PROJECT), cpuWorkload('fresh', ['true']));
+      await settle(async () => (await names()).includes('fresh'));
+      expect(await names()).toContain('fresh');
+      await plane.call('DELETE', api('workloads', 'fresh', PROJECT));
+      await settle(async () => !(await names()).includes('fresh'));
+      expect(await names()).not.toContain('fresh');
+      expect(lists).toBe(listed);
+    } finally {
+      unsubscribe();
+      counting.close();
+    }
+  });
+
   it('wakes its watcher when a workload changes', async () => {
     const port = httpWorkloadPort(http);
     await port.list();
