@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { admissionController } from '../../src/controllers/admission-controller.js';
 import type { WorkloadStatus } from '../../src/model/scheduling.js';
@@ -152,6 +153,24 @@ describe('the admission controller', () => {
       ),
     );
     await until('second is admitted', async () => (await statusOf('second'))?.phase === 'Admitted');
+  });
+
+  it('lists the store once and then follows its event log, listing again when the log was compacted past it', async () => {
+    await apply(job('first', 2));
+    start(await lead());
+    await until('first is admitted', async () => (await statusOf('first'))?.phase === 'Admitted');
+    // Compacted before the controller reads the events of "second": it must list again to see it.
+    const db = new BetterSqlite3(join(dir, 'strata.db'));
+    await apply(job('second', 1));
+    db.prepare('delete from events').run();
+    db.close();
+    await until(
+      'second waits for quota',
+      async () => (await statusOf('second'))?.pending?.reason === 'quota',
+    );
+    expect((await statusOf('first'))?.phase).toBe('Admitted');
+    await apply(job('third', 1));
+    await until('third waits behind second', async () => (await statusOf('third'))?.pending?.ahead === 1);
   });
 
   it('a new leader books admitted workloads where they are before admitting anything (nothing booked twice)', async () => {
