@@ -325,4 +325,31 @@ describe('audit page', () => {
     await screenshot(page, 'audit');
     await page.context().close();
   });
+
+  it('searches by kind and object on the server, then shows a new matching record live, without asking again', async () => {
+    const page = await adminPage();
+    await openPage(page, 'Audit');
+    await page.getByTestId('chain-status').waitFor();
+    await page.getByLabel('kind', { exact: true }).fill('queue');
+    await page.getByLabel('object', { exact: true }).fill('dashboard-audit-live');
+    await page.getByText(/^0 of 0 records match/).waitFor();
+    const searches: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/dashboard/v1/audit/search')) searches.push(r.url());
+    });
+    await applyYaml(
+      'dashboard-audit-live',
+      `apiVersion: strata.dev/v1alpha1
+kind: Queue
+metadata: { name: dashboard-audit-live, tenant: acme }
+spec: {}
+`,
+    );
+    const row = page.getByTestId('audit-list').locator('.row');
+    await page.getByText(/^1 of 1 records match/).waitFor();
+    expect(await row.first().textContent()).toMatch(/Queue\/dashboard-audit-live/);
+    expect(searches).toEqual([]);
+    await screenshot(page, 'audit-live');
+    await page.context().close();
+  });
 });

@@ -5,6 +5,8 @@
  *   GET /, /ui, /ui/*                    the app's index.html (the app routes on the client)
  *   GET /assets/:file                    its bundled scripts and styles (content-hashed names)
  *   GET /dashboard/v1/audit/verification the server's verdict on the whole audit hash chain
+ *   GET /dashboard/v1/audit/search       the newest records matching subject/verb/kind/object/q
+ *   GET /dashboard/v1/audit/stream       every record after `after`, then new ones as they land
  *   GET /dashboard/v1/simulation         the last `strata simulate` report (summary and SVG charts)
  *
  * The page and its assets are served without a token (they hold no data; the app asks for a
@@ -13,8 +15,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditRecord } from '../../governance/audit/audit-event.js';
 import { ChainVerifier } from '../../governance/audit/chain.js';
 import { authorize } from '../../governance/auth/rbac.js';
 import { ApiError } from '../api-error.js';
@@ -48,6 +52,13 @@ const CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
 
 const AUDIT_PAGE = 1000;
+const SEARCH_LIMIT = 500;
+const MAX_SEARCH_LIMIT = 10_000;
+/**
+ * Audit records of denied requests are appended without a store commit, so a stream also looks
+ * for new records this often (one indexed read per open stream) besides on every commit.
+ */
+const AUDIT_STREAM_TICK_MS = 1000;
 const MAX_CHARTS = 12;
 const MAX_CHART_BYTES = 2 * 1024 * 1024;
 
@@ -109,6 +120,45 @@ export function registerDashboardRoutes(
     return verifier.result();
   });
 
+  app.get('/dashboard/v1/audit/search', async (request) => {
+    await requireAuditReader(ctx, request);
+    const query = request.query as Record<string, string | undefined>;
+    const limit = query.limit === undefined ? SEARCH_LIMIT : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
+      throw ApiError.badRequest('limit', `must be a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
+    }
+    const matches = auditMatcher(query);
+    // Newest first, the last `limit` matches: a ring of them while the chain is read in order.
+    const newest: AuditRecord[] = [];
+    let matched = 0;
+    let head = 0;
+    for (let after = 0; ; ) {
+      const page = await ctx.store.readAudit(after, AUDIT_PAGE);
+      for (const record of page) {
+        if (!matches(record)) continue;
+        matched++;
+        newest.push(record);
+        if (newest.length > limit) newest.shift();
+      }
+      if (page.length > 0) head = page[page.length - 1]!.seq;
+      if (page.length < AUDIT_PAGE) break;
+      after = head;
+    }
+    return { items: newest.reverse(), matched, head };
+  });
+
+  app.get('/dashboard/v1/audit/stream', async (request, reply) => {
+    await requireAuditReader(ctx, request);
+    const after = Number((request.query as Record<string, string | undefined>).after ?? 0);
+    if (!Number.isInteger(after) || after < 0) {
+      throw ApiError.badRequest('after', 'must be a whole number, at least 0: the last seq already seen');
+    }
+    return reply
+      .type('application/x-ndjson')
+      .header('cache-control', 'no-cache')
+      .send(streamAudit(ctx, request, reply, after));
+  });
+
   app.get('/dashboard/v1/simulation', async (request) => {
     ctx.context(request);
     for (const dir of options.simulationDirs ?? []) {
@@ -137,6 +187,108 @@ async function requireAuditReader(ctx: AppContext, request: Parameters<AppContex
       () => ApiError.notFound('audit trail not found'),
     );
   }
+}
+
+/**
+ * Which records a search keeps: each given field (`subject`, `verb`, `kind`, `object` as
+ * project/name, `q` over the whole record's text) is a case-insensitive substring; all must hold.
+ */
+export function auditMatcher(
+  query: Readonly<Record<string, string | undefined>>,
+): (r: AuditRecord) => boolean {
+  const needle = (key: string) => query[key]?.trim().toLowerCase() || undefined;
+  const subject = needle('subject');
+  const verb = needle('verb');
+  const kind = needle('kind');
+  const object = needle('object');
+  const q = needle('q');
+  const has = (text: string | undefined, part: string | undefined) =>
+    part === undefined || (text ?? '').toLowerCase().includes(part);
+  return (r) =>
+    has(r.subject.name, subject) &&
+    has(r.verb, verb) &&
+    has(r.object.kind, kind) &&
+    has([r.object.project, r.object.name].filter(Boolean).join('/'), object) &&
+    has(
+      [
+        r.seq,
+        r.time,
+        r.subject.name,
+        r.verb,
+        r.object.kind,
+        r.object.project,
+        r.object.name,
+        r.outcome,
+        r.code,
+        r.reason,
+      ]
+        .filter((x) => x !== undefined)
+        .join(' '),
+      q,
+    );
+}
+
+/**
+ * Every audit record after `after`, one JSON line each, then each new one as it lands, until the
+ * client leaves or the server closes. Woken by store commits and by a slow tick (see
+ * AUDIT_STREAM_TICK_MS); one read runs at a time.
+ */
+function streamAudit(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  after: number,
+): PassThrough {
+  const out = new PassThrough();
+  let cursor = after;
+  let open = true;
+  let reading = false;
+  let again = false;
+  const read = async () => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    try {
+      do {
+        again = false;
+        for (;;) {
+          const page = await ctx.store.readAudit(cursor, AUDIT_PAGE);
+          if (!open) return;
+          if (page.length > 0) {
+            cursor = page[page.length - 1]!.seq;
+            out.write(page.map((r) => `${JSON.stringify(r)}\n`).join(''));
+          }
+          if (page.length < AUDIT_PAGE) break;
+        }
+      } while (again && open);
+    } finally {
+      reading = false;
+    }
+  };
+  const wake = () => {
+    read().catch((error: unknown) => {
+      request.log.error({ err: error }, 'streaming the audit trail failed');
+      close();
+    });
+  };
+  const unsubscribe = ctx.store.onCommit(wake);
+  const timer = setInterval(wake, AUDIT_STREAM_TICK_MS);
+  timer.unref();
+  const close = () => {
+    if (!open) return;
+    open = false;
+    unsubscribe();
+    clearInterval(timer);
+    ctx.watches.delete(close);
+    out.end();
+  };
+  ctx.watches.add(close);
+  // The response's close: the client left (or the response ended), whatever the request did.
+  reply.raw.once('close', close);
+  wake();
+  return out;
 }
 
 /** A report directory's summary (summary.json or time-summary.json) and its SVG charts, if it has one. */
