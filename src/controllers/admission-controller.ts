@@ -69,6 +69,8 @@ export interface AdmissionControllerOptions {
   /** Count nodes that never reported a status as Ready (the demo fleet has no agents). */
   readonly assumeUnreportedNodesReady?: boolean;
   readonly admission?: AdmissionOptions;
+  /** Called each time a round runs an admission cycle (not when it skipped one). */
+  readonly onCycle?: () => void;
   /** Where a failed round is reported; process warnings by default. */
   readonly onError?: (error: unknown) => void;
 }
@@ -108,8 +110,12 @@ export function admissionController(options: AdmissionControllerOptions): Contro
       let debounce: NodeJS.Timeout | undefined;
       let lastRoundMs = Number.NEGATIVE_INFINITY;
       const report = options.onError ?? ((e) => process.emitWarning(`admission round failed: ${String(e)}`));
-      const run = async () => {
+      // A periodic round always runs its cycle; a commit-triggered one only when the commit changed
+      // something admission reads.
+      let forced = false;
+      const run = async (force: boolean) => {
         if (stopped) return;
+        forced ||= force;
         if (running) {
           again = true;
           return;
@@ -118,8 +124,10 @@ export function admissionController(options: AdmissionControllerOptions): Contro
         try {
           do {
             again = false;
+            const onlyIfChanged = !forced;
+            forced = false;
             lastRoundMs = performance.now();
-            if ((await shell.round(clock.now())) === 'fenced') stopped = true;
+            if ((await shell.round(clock.now(), onlyIfChanged)) === 'fenced') stopped = true;
           } while (again && !stopped);
         } catch (error) {
           report(error);
@@ -127,7 +135,7 @@ export function admissionController(options: AdmissionControllerOptions): Contro
           running = false;
         }
       };
-      const timer = setInterval(() => void run(), options.intervalMs);
+      const timer = setInterval(() => void run(true), options.intervalMs);
       timer.unref();
       // Leading edge: a commit after a quiet spell starts a round at once (a lone submission is
       // admitted without waiting); commits within `debounceMs` of the last round's start wait for the
@@ -137,11 +145,11 @@ export function admissionController(options: AdmissionControllerOptions): Contro
         const wait = Math.max(0, lastRoundMs + (options.debounceMs ?? 100) - performance.now());
         debounce = setTimeout(() => {
           debounce = undefined;
-          void run();
+          void run(false);
         }, wait);
         debounce.unref();
       });
-      void run();
+      void run(true);
       return () => {
         stopped = true;
         clearInterval(timer);
@@ -163,6 +171,8 @@ class AdmissionShell {
   /** The objects of each kind whose spec parses, as of `#revision` of the event log. */
   readonly #objects = new Map<Kind, Map<string, ApiObject>>(KINDS.map((k) => [k, new Map()]));
   #revision: number | undefined;
+  /** Whether an object changed in a way admission reads since the last round (not a mere heartbeat). */
+  #changed = true;
 
   constructor(
     readonly store: Store,
@@ -170,9 +180,16 @@ class AdmissionShell {
     readonly options: AdmissionControllerOptions,
   ) {}
 
-  /** One round; 'fenced' when the lease is no longer ours. */
-  async round(now: Date): Promise<'ok' | 'fenced'> {
+  /**
+   * One round; 'fenced' when the lease is no longer ours. `onlyIfChanged` (commit-triggered rounds)
+   * skips the cycle when nothing admission reads changed since the last round (a node heartbeat);
+   * the periodic rounds always run, for what time alone changes (backoff, windows, aging).
+   */
+  async round(now: Date, onlyIfChanged = false): Promise<'ok' | 'fenced'> {
     const world = await this.#read();
+    if (onlyIfChanged && !this.#changed && this.#state !== undefined) return 'ok';
+    this.#changed = false;
+    this.options.onCycle?.();
     const fingerprint = fingerprintOf(world, this.options.assumeUnreportedNodesReady ?? false);
     if (this.#state === undefined || fingerprint !== this.#fingerprint) {
       this.#state = this.#build(world);
@@ -216,18 +233,20 @@ class AdmissionShell {
         cancels.push(() => this.#writeStatus(w, cancelledStatus(w, now), 'update-status'));
         continue;
       }
-      if (tracked?.done || tracked?.generation === w.metadata.generation) continue;
+      const holding = phase !== undefined && HOLDING_PHASES.has(phase);
+      if (tracked && !tracked.done && state.admitted.has(key) && !holding) {
+        // Another writer took its booking away (node lifecycle requeued it when its node was lost):
+        // free the booking and queue it again, whatever its generation.
+        finish(state, key, now);
+        this.#tracked.delete(key);
+      } else if (tracked?.done || tracked?.generation === w.metadata.generation) continue;
       if (tracked && state.admitted.has(key)) {
         // A running workload's spec changed: it keeps its booking until it ends.
         this.#tracked.set(key, { generation: w.metadata.generation, done: false });
         continue;
       }
       if (tracked) withdraw(state, key);
-      if (
-        phase !== undefined &&
-        HOLDING_PHASES.has(phase) &&
-        restoreAdmitted(state, w as ApiObject<WorkloadSpec>, now)
-      ) {
+      if (holding && restoreAdmitted(state, w as ApiObject<WorkloadSpec>, now)) {
         this.#tracked.set(key, { generation: w.metadata.generation, done: false });
         continue;
       }
@@ -367,6 +386,7 @@ class AdmissionShell {
     const key = objectKey(o);
     const held = objects.get(key);
     if (held && Number(held.metadata.resourceVersion) > Number(o.metadata.resourceVersion)) return;
+    if (!(held && !deleted && onlyHeartbeat(held, o))) this.#changed = true;
     const parsed = deleted ? undefined : findKind(o.kind)!.spec.safeParse(o.spec);
     if (parsed?.success) objects.set(key, { ...o, spec: parsed.data });
     else objects.delete(key);
@@ -477,6 +497,16 @@ function restoreAdmitted(state: AdmissionState, w: ApiObject<WorkloadSpec>, now:
     allocations: restored.restored.map((binding, i) => ({ request: queued.gang.pods[i]!, binding })),
   });
   return true;
+}
+
+/** A Node whose spec, labels and readiness are as they were: only its heartbeat or power moved. */
+function onlyHeartbeat(held: ApiObject, next: ApiObject): boolean {
+  if (next.kind !== 'Node' || held.metadata.generation !== next.metadata.generation) return false;
+  const state = (o: ApiObject) => (o.status as NodeStatus | undefined)?.state;
+  return (
+    state(held) === state(next) &&
+    JSON.stringify(held.metadata.labels ?? {}) === JSON.stringify(next.metadata.labels ?? {})
+  );
 }
 
 function statusOf(w: ApiObject): WorkloadStatus | undefined {

@@ -5,10 +5,12 @@
  * Leader-only: two replicas judging the same node would race; the fence makes a deposed leader's
  * verdicts fail instead of landing late.
  *
- * A lapsing node's workloads are requeued, then the node is marked NotReady. NotReady nodes are
- * scanned again whenever their set changes, on the sweep after (an admission committed just before
- * the node lapsed lands there), and on every new term (a leader that died between the writes). A
- * requeued workload no longer holds a booking, so a later scan never requeues it twice for one loss.
+ * A lapsing node is marked NotReady first (so admission stops placing work there), then the
+ * workloads it held are requeued. NotReady nodes are scanned whenever their set changes, on the
+ * sweep after (an admission committed just before the node lapsed lands there), and on every new
+ * term (a leader that died between the writes). A requeued workload no longer holds a booking, so a
+ * later scan never requeues it twice for one loss; the admission controller queues it again as soon
+ * as it sees the booking gone.
  */
 import type { NodeStatus } from '../model/fleet.js';
 import type { ApiObject } from '../model/object.js';
@@ -136,12 +138,6 @@ export function nodeLifecycleController(options: NodeLifecycleOptions): Controll
           if ((node.status as NodeStatus | undefined)?.state === 'NotReady') lost.add(node.metadata.name);
           nextDeadline = Math.min(nextDeadline, leaseDeadline(node, options.graceMs) ?? nextDeadline);
         }
-        if (lapsing.length > 0 && !stopped) {
-          // The work goes back to its queues before the nodes turn NotReady: the admission controller
-          // looks at requeued work again when the fleet changes, so the fleet change must come last.
-          const names = new Set(lapsing.map(({ node }) => node.metadata.name));
-          await requeueFrom(store, names, clock.now().toISOString(), context, () => stopped);
-        }
         for (const { node, next } of lapsing) {
           if (stopped) return options.intervalMs;
           try {
@@ -154,7 +150,7 @@ export function nodeLifecycleController(options: NodeLifecycleOptions): Controll
             );
             lost.add(node.metadata.name);
           } catch (error) {
-            // A heartbeat that landed since the list wins (its work, already requeued, is placed again).
+            // A heartbeat that landed since the list wins: the node is alive and keeps its work.
             if (!(error instanceof StaleVersionError)) throw error;
           }
         }

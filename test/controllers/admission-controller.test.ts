@@ -137,6 +137,60 @@ describe('the admission controller', () => {
     ]);
   });
 
+  it('queues again a workload whose booking another writer took away, without waiting for a fleet change', async () => {
+    await apply(job('moved', 2));
+    start(await lead());
+    await until('admitted', async () => (await statusOf('moved'))?.phase === 'Admitted');
+    const first = (await statusOf('moved'))!.admission!.admittedAt;
+    clock.advance(1_000);
+    // What node lifecycle writes when the node is lost: back to Pending, no booking, the spec untouched.
+    await store.write(
+      { requestId: 'requeue', subject: { name: 'system:node-lifecycle' }, verb: 'evict' },
+      (tx) =>
+        tx.updateStatus({ kind: 'Workload', project: 'p', name: 'moved' }, { phase: 'Pending', requeues: 1 }),
+    );
+    await until('admitted again', async () => {
+      const status = await statusOf('moved');
+      return status?.phase === 'Admitted' && status.admission?.admittedAt !== first;
+    });
+    expect((await statusOf('moved'))?.requeues).toBe(1);
+  });
+
+  it('runs no cycle for a commit that only moved a node heartbeat, and one for a commit that matters', async () => {
+    await apply(job('steady', 2), job('waiting', 1));
+    let cycles = 0;
+    // No periodic rounds in this test: only commits trigger them.
+    const stop = admissionController({
+      intervalMs: 3_600_000,
+      debounceMs: 10,
+      onCycle: () => cycles++,
+    }).start({
+      store,
+      clock,
+      fence: await lead(),
+    });
+    stops.push(stop);
+    await until('decided', async () => (await statusOf('waiting'))?.phase === 'Pending');
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+    await settle();
+    const decided = cycles;
+    for (let beat = 0; beat < 5; beat++) {
+      await store.write(
+        { requestId: `beat-${beat}`, subject: { name: 'agent' }, verb: 'update-status' },
+        (tx) =>
+          tx.updateStatus(
+            { kind: 'Node', name: 'n1' },
+            { state: 'Ready', lastHeartbeat: clock.now().toISOString() },
+          ),
+      );
+      await settle();
+    }
+    expect(cycles).toBe(decided);
+    await apply(job('another', 1));
+    await until('a cycle ran for it', async () => (await statusOf('another'))?.phase === 'Pending');
+    expect(cycles).toBeGreaterThan(decided);
+  });
+
   it('does not rewrite an unchanged decision, and frees quota when a workload ends', async () => {
     await apply(job('first', 2), job('second', 1));
     start(await lead());
