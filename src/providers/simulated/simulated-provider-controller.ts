@@ -46,15 +46,19 @@ export interface SimulatedProviderOptions {
 const SUBJECT = 'system:simulated-provider';
 const SIMULATED_PROVIDERS: ReadonlySet<string> = new Set(['simulated', 'cloud']);
 
-/** Which nodes the simulated provider runs, and which of them it should mark simulated Ready. Pure. */
+/**
+ * Which nodes the simulated provider runs, which of them it should mark simulated Ready, and whose
+ * status it writes (every twin but burst nodes, whose lifecycle the burst controller writes). Pure.
+ */
 export function simulatedNodes(
   clusters: readonly ApiObject[],
   nodes: readonly ApiObject[],
   unreportedNodes: boolean,
-): { owned: Set<string>; toMark: ApiObject[] } {
+): { owned: Set<string>; toMark: ApiObject[]; writesStatus: Set<string> } {
   const provider = new Map(clusters.map((c) => [c.metadata.name, (c.spec as ClusterSpec).provider]));
   const owned = new Set<string>();
   const toMark: ApiObject[] = [];
+  const writesStatus = new Set<string>();
   for (const node of nodes) {
     const status = node.status as NodeStatus | undefined;
     const clusterProvider = provider.get((node.spec as { cluster: string }).cluster);
@@ -64,9 +68,11 @@ export function simulatedNodes(
       unreportedNodes && clusterProvider !== 'local' && (status === undefined || status.simulated === true);
     if (!twin && !unreported) continue;
     owned.add(node.metadata.name);
-    if (status === undefined && clusterProvider !== 'cloud') toMark.push(node);
+    if (clusterProvider === 'cloud') continue;
+    writesStatus.add(node.metadata.name);
+    if (status === undefined) toMark.push(node);
   }
-  return { owned, toMark };
+  return { owned, toMark, writesStatus };
 }
 
 /** MIG compute slices of a whole GPU ("3g.40gb" is 3 of 7). */
@@ -243,7 +249,7 @@ class SimulatedProviderShell {
       this.store.list({ kind: 'Cluster' }),
       this.store.list({ kind: 'Node' }),
     ]);
-    const { owned, toMark } = simulatedNodes(
+    const { owned, toMark, writesStatus } = simulatedNodes(
       clusters.items,
       nodes.items,
       this.options.unreportedNodes ?? false,
@@ -253,7 +259,8 @@ class SimulatedProviderShell {
       if (this.#stopped) return;
       await this.#markSimulated(node);
     }
-    await this.#reportUtilization(nodes.items.filter((n) => owned.has(n.metadata.name)));
+    // Burst nodes' status is the burst controller's: they get no synthetic utilisation.
+    await this.#reportUtilization(nodes.items.filter((n) => writesStatus.has(n.metadata.name)));
   }
 
   /** Writes each simulated node's synthetic utilisation where it changed. */

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeStatus } from '../../../src/model/fleet.js';
 import { API_VERSION, type ApiObject } from '../../../src/model/object.js';
 import type { WorkloadStatus } from '../../../src/model/scheduling.js';
-import type { NodeStatus } from '../../../src/model/fleet.js';
 import type { PodLaunch } from '../../../src/providers/pod-launch.js';
 import {
   simulatedNodes,
@@ -59,6 +59,7 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
       n: at('a', 'twin'),
       demo: false,
       owned: true,
+      writes: true,
       marked: true,
     },
     {
@@ -66,6 +67,7 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
       n: at('a', 'burst'),
       demo: false,
       owned: true,
+      writes: false,
       marked: false,
     },
     {
@@ -73,6 +75,7 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
       n: at('a', 'metal'),
       demo: false,
       owned: false,
+      writes: false,
       marked: false,
     },
     {
@@ -80,6 +83,7 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
       n: at('a', 'metal'),
       demo: true,
       owned: true,
+      writes: true,
       marked: true,
     },
     {
@@ -87,6 +91,7 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
       n: at('a', 'metal', { state: 'Ready', simulated: true }),
       demo: true,
       owned: true,
+      writes: true,
       marked: false,
     },
     {
@@ -94,6 +99,7 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
       n: at('a', 'metal', { state: 'Ready' }),
       demo: true,
       owned: false,
+      writes: false,
       marked: false,
     },
     {
@@ -101,11 +107,13 @@ describe('simulatedNodes: which nodes the simulated provider runs', () => {
       n: at('a', 'here'),
       demo: true,
       owned: false,
+      writes: false,
       marked: false,
     },
-  ])('$rule', ({ n, demo, owned, marked }) => {
+  ])('$rule', ({ n, demo, owned, writes, marked }) => {
     const result = simulatedNodes(clusters, [n], demo);
     expect(result.owned.has('a')).toBe(owned);
+    expect(result.writesStatus.has('a')).toBe(writes);
     expect(result.toMark.map((x) => x.metadata.name)).toEqual(marked ? ['a'] : []);
   });
 });
