@@ -101,6 +101,8 @@ describe('fleet page by utilisation', () => {
     await busy.first().waitFor();
     expect(Number(await busy.first().getAttribute('data-utilization'))).toBeGreaterThanOrEqual(0.55);
     expect(await page.getByTestId('no-utilization').count()).toBeGreaterThan(0);
+    // Simulated things say so: the busy twin's figures are marked synthetic.
+    expect(await page.getByTestId('synthetic-utilization').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('fleet-summary').textContent()).toMatch(
       /% utilised \(\d+ GPUs reporting\)/,
     );

@@ -186,6 +186,11 @@ function NodeRow({ node, mode }: { node: NodeView; mode: HeatMode }) {
             no utilisation reported
           </span>
         )}
+        {mode === 'utilization' && node.simulated && node.utilization !== undefined && (
+          <span className="muted no-report" data-testid="synthetic-utilization">
+            synthetic utilisation (simulated node)
+          </span>
+        )}
       </div>
     </div>
   );
