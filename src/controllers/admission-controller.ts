@@ -64,7 +64,7 @@ import type { Controller } from './controller.js';
 export interface AdmissionControllerOptions {
   /** Time between rounds. */
   readonly intervalMs: number;
-  /** Least time between the starts of commit-triggered rounds (coalesces bursts of writes). Default 100 ms. */
+  /** Least time between the starts of commit-triggered rounds (coalesces bursts of writes). Default 20 ms. */
   readonly debounceMs?: number;
   /** Count nodes that never reported a status as Ready (the demo fleet has no agents). */
   readonly assumeUnreportedNodesReady?: boolean;
@@ -142,7 +142,7 @@ export function admissionController(options: AdmissionControllerOptions): Contro
       // rest of it, so a burst still costs at most one round per `debounceMs`.
       const unsubscribe = store.onCommit(() => {
         if (stopped || debounce) return;
-        const wait = Math.max(0, lastRoundMs + (options.debounceMs ?? 100) - performance.now());
+        const wait = Math.max(0, lastRoundMs + (options.debounceMs ?? 20) - performance.now());
         debounce = setTimeout(() => {
           debounce = undefined;
           void run(false);
@@ -387,8 +387,17 @@ class AdmissionShell {
     const held = objects.get(key);
     if (held && Number(held.metadata.resourceVersion) > Number(o.metadata.resourceVersion)) return;
     if (!(held && !deleted && onlyHeartbeat(held, o))) this.#changed = true;
-    const parsed = deleted ? undefined : findKind(o.kind)!.spec.safeParse(o.spec);
-    if (parsed?.success) objects.set(key, { ...o, spec: parsed.data });
+    if (deleted) {
+      objects.delete(key);
+      return;
+    }
+    // A status write (a heartbeat, a pod report) leaves the spec as it was: keep the parsed one.
+    if (held && held.metadata.generation === o.metadata.generation && held.metadata.uid === o.metadata.uid) {
+      objects.set(key, { ...o, spec: held.spec });
+      return;
+    }
+    const parsed = findKind(o.kind)!.spec.safeParse(o.spec);
+    if (parsed.success) objects.set(key, { ...o, spec: parsed.data });
     else objects.delete(key);
   }
 

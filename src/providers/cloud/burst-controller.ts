@@ -134,6 +134,8 @@ type World = Record<Kind, ApiObject[]>;
 class BurstShell {
   /** When each burst node was last seen used (or handed over), epoch ms. */
   readonly #lastUsed = new Map<string, number>();
+  /** Whether the last full round saw burst nodes (true until one has looked). */
+  #mayHoldBurstNodes = true;
   #seq = 0;
 
   constructor(
@@ -143,7 +145,16 @@ class BurstShell {
   ) {}
 
   async round(now: Date): Promise<void> {
+    // Nothing to rent or to hand back while no queue bursts and no burst node is left: skip reading
+    // the whole fleet (this runs on every burst of commits).
+    const queues = await this.store.list({ kind: 'Queue' });
+    const bursting = queues.items.some((q) => {
+      const b = (q.spec as QueueSpec).bursting;
+      return b !== undefined && b.enabled !== false;
+    });
+    if (!bursting && this.#lastUsed.size === 0 && !this.#mayHoldBurstNodes) return;
     const world = await this.#read();
+    this.#mayHoldBurstNodes = world.Node.some((n) => n.metadata.labels?.[BURST_LABEL] === 'true');
     const nowMs = now.getTime();
     const burst = world.Node.filter((n) => n.metadata.labels?.[BURST_LABEL] === 'true');
     await this.#handOver(world, burst, now);

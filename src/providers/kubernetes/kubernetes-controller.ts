@@ -82,6 +82,7 @@ interface ClusterRun {
 class KubernetesProviderShell {
   readonly #runs = new Map<string, ClusterRun>();
   #timer: NodeJS.Timeout | undefined;
+  #debounce: NodeJS.Timeout | undefined;
   #unsubscribe: () => void = () => {};
   #refreshing: Promise<void> | undefined;
   #again = false;
@@ -100,14 +101,23 @@ class KubernetesProviderShell {
     void this.#refresh();
     this.#timer = setInterval(() => void this.#refresh(), this.options.resyncMs ?? 2000);
     this.#timer.unref();
-    // Clusters and Nodes come and go: ownership follows the store's commits.
-    this.#unsubscribe = this.store.onCommit(() => void this.#refresh());
+    // Clusters and Nodes come and go: ownership follows the store's commits, read at most every
+    // 200 ms however fast commits come (the heartbeats of a large fleet).
+    this.#unsubscribe = this.store.onCommit(() => {
+      if (this.#debounce || this.#stopped) return;
+      this.#debounce = setTimeout(() => {
+        this.#debounce = undefined;
+        void this.#refresh();
+      }, 200);
+      this.#debounce.unref();
+    });
   }
 
   stop(): void {
     this.#stopped = true;
     this.#unsubscribe();
     clearInterval(this.#timer);
+    if (this.#debounce) clearTimeout(this.#debounce);
     for (const name of [...this.#runs.keys()]) this.#end(name);
   }
 
@@ -131,12 +141,13 @@ class KubernetesProviderShell {
 
   async #reconcile(): Promise<void> {
     if (this.#stopped) return;
-    const [clusters, nodes] = await Promise.all([
-      this.store.list({ kind: 'Cluster' }),
-      this.store.list({ kind: 'Node' }),
-    ]);
+    const clusters = await this.store.list({ kind: 'Cluster' });
     if (this.#stopped) return;
     const wanted = connectedClusters(clusters.items);
+    // Most fleets have no connected Kubernetes cluster: then there are no nodes to read.
+    if (wanted.length === 0 && this.#runs.size === 0) return;
+    const nodes = await this.store.list({ kind: 'Node' });
+    if (this.#stopped) return;
     for (const name of [...this.#runs.keys()]) {
       if (!wanted.some((c) => c.name === name)) this.#end(name);
     }
