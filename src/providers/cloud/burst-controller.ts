@@ -27,6 +27,7 @@ import { bytesOf, coresOf } from '../../model/quantity-schema.js';
 import type { QueueSpec, ResourceClassSpec, WorkloadSpec, WorkloadStatus } from '../../model/scheduling.js';
 import type { TenantSpec } from '../../model/tenancy.js';
 import { HOLDING_PHASES, withTransition } from '../../model/workload-history.js';
+import { onCommitsThrottled } from '../../runtime/commit-throttle.js';
 import { AlreadyExistsError, FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, MutationContext, Store, WriteTx } from '../../store/store.js';
 import {
@@ -78,7 +79,6 @@ export function burstController(options: BurstControllerOptions = {}): Controlle
       let stopped = false;
       let running = false;
       let again = false;
-      let debounce: NodeJS.Timeout | undefined;
       const run = async () => {
         if (stopped) return;
         if (running) {
@@ -100,19 +100,11 @@ export function burstController(options: BurstControllerOptions = {}): Controlle
       };
       const timer = setInterval(() => void run(), options.intervalMs ?? 2000);
       timer.unref();
-      const unsubscribe = store.onCommit(() => {
-        if (stopped || debounce) return;
-        debounce = setTimeout(() => {
-          debounce = undefined;
-          void run();
-        }, 200);
-        debounce.unref();
-      });
+      const unsubscribe = onCommitsThrottled(store, 200, () => void run());
       void run();
       return () => {
         stopped = true;
         clearInterval(timer);
-        if (debounce) clearTimeout(debounce);
         unsubscribe();
       };
     },

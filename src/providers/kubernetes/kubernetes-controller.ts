@@ -10,11 +10,13 @@
  * once its API answers and NotReady while it does not (written on change only, no heartbeats),
  * so admission places on them only while Strata can really create Jobs there.
  */
+
 import type { Controller } from '../../controllers/controller.js';
 import type { ClusterSpec, NodeStatus } from '../../model/fleet.js';
 import type { ApiObject } from '../../model/object.js';
 import type { WorkloadSpec } from '../../model/scheduling.js';
 import type { Clock } from '../../runtime/clock.js';
+import { onCommitsThrottled } from '../../runtime/commit-throttle.js';
 import { FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
 import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
@@ -82,7 +84,6 @@ interface ClusterRun {
 class KubernetesProviderShell {
   readonly #runs = new Map<string, ClusterRun>();
   #timer: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
   #unsubscribe: () => void = () => {};
   #refreshing: Promise<void> | undefined;
   #again = false;
@@ -103,21 +104,13 @@ class KubernetesProviderShell {
     this.#timer.unref();
     // Clusters and Nodes come and go: ownership follows the store's commits, read at most every
     // 200 ms however fast commits come (the heartbeats of a large fleet).
-    this.#unsubscribe = this.store.onCommit(() => {
-      if (this.#debounce || this.#stopped) return;
-      this.#debounce = setTimeout(() => {
-        this.#debounce = undefined;
-        void this.#refresh();
-      }, 200);
-      this.#debounce.unref();
-    });
+    this.#unsubscribe = onCommitsThrottled(this.store, 200, () => void this.#refresh());
   }
 
   stop(): void {
     this.#stopped = true;
     this.#unsubscribe();
     clearInterval(this.#timer);
-    if (this.#debounce) clearTimeout(this.#debounce);
     for (const name of [...this.#runs.keys()]) this.#end(name);
   }
 

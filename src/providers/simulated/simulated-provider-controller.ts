@@ -21,6 +21,7 @@ import type { Controller } from '../../controllers/controller.js';
 import type { ClusterSpec, NodeSpec, NodeStatus } from '../../model/fleet.js';
 import type { ApiObject } from '../../model/object.js';
 import type { Clock } from '../../runtime/clock.js';
+import { onCommitsThrottled } from '../../runtime/commit-throttle.js';
 import { FencedError, StaleVersionError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
 import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
@@ -165,7 +166,6 @@ class SimulatedProviderShell {
   readonly #running = new Map<string, PodLaunch>();
   #owned = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
-  #debounce: NodeJS.Timeout | undefined;
   #unsubscribe: () => void = () => {};
   #refreshing: Promise<void> | undefined;
   #stopped = false;
@@ -207,21 +207,13 @@ class SimulatedProviderShell {
     this.#every(this.options.resyncMs ?? 2000, () => void this.#refresh());
     // Nodes come and go (burst nodes, a demo applied later): ownership follows the store's commits,
     // read at most every 200 ms however fast commits come (heartbeats of a large fleet).
-    this.#unsubscribe = this.store.onCommit(() => {
-      if (this.#debounce || this.#stopped) return;
-      this.#debounce = setTimeout(() => {
-        this.#debounce = undefined;
-        void this.#refresh();
-      }, 200);
-      this.#debounce.unref();
-    });
+    this.#unsubscribe = onCommitsThrottled(this.store, 200, () => void this.#refresh());
   }
 
   stop(): void {
     this.#stopped = true;
     this.#unsubscribe();
     for (const t of this.#timers) clearInterval(t);
-    if (this.#debounce) clearTimeout(this.#debounce);
     // A deposed leader's pods end with it; the next leader's runner launches them again, and they
     // resume where they were (a simulated run is timed from its admission).
     void this.#runner.stop().then(() => this.#runtime.close());
