@@ -74,6 +74,12 @@ export interface KindDefinition {
   /** Checks the schema cannot express (catalog lookups, cross-field rules), on the parsed spec. */
   readonly check?: (spec: unknown) => FieldIssue[];
   readonly columns: readonly Column[];
+  /**
+   * Dotted paths of the fields that hold credentials. Only a caller who may `update` an object
+   * reads them; every other reader (a tenant reading the shared fleet) gets a fixed marker in
+   * their place, and a write that carries the marker back is refused (src/server/secret-fields.ts).
+   */
+  readonly secretFields?: readonly string[];
 }
 
 function spec<T>(object: ApiObject): T {
@@ -134,6 +140,8 @@ export const KINDS: readonly KindDefinition[] = [
       'A group of nodes run by one provider (local, node agents, Kubernetes, simulated, cloud) at one site.',
     spec: clusterSpec,
     status: genericStatus,
+    // A connected cluster's token or client key: tenants read the fleet, not how Strata reaches it.
+    secretFields: ['spec.kubernetes.kubeconfig'],
     columns: [
       { name: 'Site', value: (o) => (o.spec as { site: string }).site },
       { name: 'Provider', value: (o) => (o.spec as { provider: string }).provider },

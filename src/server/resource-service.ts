@@ -21,6 +21,7 @@ import type { Clock } from '../runtime/clock.js';
 import type { ListResult, Store, WriteResult, WriteTx } from '../store/store.js';
 import type { Access } from './access.js';
 import { ApiError } from './api-error.js';
+import { markedSecrets, redactSecrets } from './secret-fields.js';
 
 /** Who is asking, for one request. */
 export interface RequestContext {
@@ -181,7 +182,7 @@ export class ResourceService {
     await this.#check(ctx, targetFor(def, 'get', object, subresource), ref, () =>
       notFound(def, project, name),
     );
-    return object;
+    return this.reader(ctx.principal, def)(object);
   }
 
   /** The objects of a kind the caller may list, filtered inside the store's paging loop. */
@@ -205,18 +206,31 @@ export class ResourceService {
     }
     const visible = this.visibility(ctx.principal, def, 'list');
     const { selector } = options;
-    return this.#store.list({
+    const page = await this.#store.list({
       kind: def.kind,
       ...(options.project !== undefined && { project: options.project }),
       filter: (o) => visible(o) && (selector === undefined || matchesSelector(selector, o.metadata.labels)),
       ...(options.limit !== undefined && { limit: options.limit }),
       ...(options.continue !== undefined && { continue: options.continue }),
     });
+    return { ...page, items: page.items.map(this.reader(ctx.principal, def)) };
   }
 
   /** A predicate telling which objects of a kind a principal may read with `verb` (used by lists and watches). */
   visibility(principal: Principal, def: KindDefinition, verb: Verb): (object: ApiObject) => boolean {
     return (object) => authorize(principal, targetFor(def, verb, object)).allowed;
+  }
+
+  /**
+   * How a principal reads objects of a kind: the kind's secret fields are the redaction marker
+   * unless it may update the object (so whoever could replace a credential may also read it, and
+   * a cluster admin's `get -o yaml | apply -f -` round-trips). Every object the API returns
+   * passes through this, watch events included.
+   */
+  reader(principal: Principal, def: KindDefinition): (object: ApiObject) => ApiObject {
+    if (def.secretFields === undefined || def.secretFields.length === 0) return (object) => object;
+    return (object) =>
+      authorize(principal, targetFor(def, 'update', object)).allowed ? object : redactSecrets(def, object);
   }
 
   async create(ctx: RequestContext, raw: unknown, path: { project?: string } = {}): Promise<WriteResult> {
@@ -226,7 +240,7 @@ export class ResourceService {
       await this.#checkReferences(ctx, def, input, what, tx, lenders);
       return tx.create(input);
     });
-    return { object, outcome: 'created' };
+    return { object: this.reader(ctx.principal, def)(object), outcome: 'created' };
   }
 
   /**
@@ -278,7 +292,7 @@ export class ResourceService {
         await this.#checkReferences(ctx, def, input, what, tx, lenders);
         return tx.create(input);
       });
-      return { object, outcome: 'created' };
+      return { object: this.reader(ctx.principal, def)(object), outcome: 'created' };
     }
     await this.#check(ctx, targetFor(def, 'update', existing), ref, () =>
       notFound(def, input.metadata.project, input.metadata.name),
@@ -302,10 +316,11 @@ export class ResourceService {
     }
     await this.#checkEscalation(ctx, def, input);
     const lenders = await this.#lendersFor(def, input);
-    return this.#write(ctx, 'update', def, async (tx) => {
+    const result = await this.#write(ctx, 'update', def, async (tx) => {
       await this.#checkReferences(ctx, def, input, what, tx, lenders);
       return tx.update(input);
     });
+    return { ...result, object: this.reader(ctx.principal, def)(result.object) };
   }
 
   async updateStatus(
@@ -328,9 +343,10 @@ export class ResourceService {
     const rv = body.metadata?.resourceVersion;
     if (rv !== undefined && typeof rv !== 'string')
       throw ApiError.badRequest('metadata.resourceVersion', 'must be a string');
-    return this.#write(ctx, 'update-status', def, (tx) =>
+    const updated = await this.#write(ctx, 'update-status', def, (tx) =>
       tx.updateStatus(keyFor(def, project, name), parsed.status, rv),
     );
+    return this.reader(ctx.principal, def)(updated);
   }
 
   async delete(
@@ -349,7 +365,10 @@ export class ResourceService {
       notFound(def, project, name),
     );
     await this.#checkDependents(def, existing);
-    return this.#write(ctx, 'delete', def, (tx) => tx.delete(keyFor(def, project, name), resourceVersion));
+    const deleted = await this.#write(ctx, 'delete', def, (tx) =>
+      tx.delete(keyFor(def, project, name), resourceVersion),
+    );
+    return this.reader(ctx.principal, def)(deleted);
   }
 
   async #write<T>(
@@ -384,8 +403,11 @@ export class ResourceService {
     path: { project?: string; name?: string },
   ): Promise<{ def: KindDefinition; input: ObjectInput; what: string }> {
     const body = withPathScope(raw, path);
-    const parsed = parseObject(body);
     const what = describeRaw(raw);
+    // Before parsing: the marker would otherwise be refused as a malformed value, for the wrong reason.
+    const marked = markedSecrets(body);
+    if (marked.length > 0) throw ApiError.invalid(what, marked);
+    const parsed = parseObject(body);
     if (!parsed.ok) throw ApiError.invalid(what, parsed.issues);
     const { kind: def } = parsed;
     let { input } = parsed;

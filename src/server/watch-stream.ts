@@ -59,6 +59,8 @@ export async function serveWatch(
   // The first page authorises the watch exactly as a list, before any byte of the stream is sent.
   const first = await listPage(replay ? 500 : 1);
   const visible = ctx.resources.visibility(requestCtx.principal, watch.def, 'watch');
+  // The list pages are already read this way; live events come from the store as written.
+  const read = ctx.resources.reader(requestCtx.principal, watch.def);
   const inScope = (object: ApiObject) =>
     object.kind === watch.def.kind &&
     (watch.project === undefined || object.metadata.project === watch.project) &&
@@ -127,7 +129,7 @@ export async function serveWatch(
     (events) => {
       for (const event of events) {
         const type = seen(event);
-        if (type !== undefined) write({ type, object: event.object, revision: event.revision });
+        if (type !== undefined) write({ type, object: read(event.object), revision: event.revision });
       }
     },
     (error) => {
