@@ -177,6 +177,15 @@ function poolQueues(state: AdmissionState, pool: string): readonly string[] {
   return byPool.get(pool) ?? [];
 }
 
+const NO_BORROWERS: ReadonlyMap<string, number> = new Map();
+
+/** Whether a queue's admitted workloads (AdmittedIndex.ofQueue) include one below `priority`. */
+function holdsBelow(byPriority: ReadonlyMap<number, unknown> | undefined, priority: number): boolean {
+  if (!byPriority) return false;
+  for (const p of byPriority.keys()) if (p < priority) return true;
+  return false;
+}
+
 /**
  * Every admitted workload that `w` may preempt now, in the order they are tried. Only the queues and
  * priorities that can hold a victim are read: `w`'s own queue below its priority (within-queue), and
@@ -197,20 +206,26 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
   const reclaimOn = cohortWide && reclaim !== 'Never' && state.ledger.withinNominalAfter(w.queue, w.demand);
   const fairOn = cohortWide && fairSharingOn(spec);
   /** Borrowing queues of the pool, with their share when fair share may take from them. */
-  const borrowers = new Map<string, number>();
+  let borrowers: Map<string, number> | undefined;
   if (reclaimOn || fairOn) {
     for (const q of poolQueues(state, pool!)) {
       // A queue with nothing admitted holds no victim; the ledger is asked once per queue.
       if (q === w.queue || (index && !index.ofQueue(q))) continue;
-      if (state.ledger.borrowing(q, cls)) borrowers.set(q, fairOn ? queueShare(state, q) : 0);
+      if (!state.ledger.borrowing(q, cls)) continue;
+      borrowers ??= new Map();
+      borrowers.set(q, fairOn ? queueShare(state, q) : 0);
     }
   }
-  if (!withinQueue && borrowers.size === 0) return [];
+  // Most workloads that do not fit have no victim at all: nothing below their priority in their
+  // queue and no borrower; they return before anything is allocated for the scan.
+  if (borrowers === undefined && !(withinQueue && (!index || holdsBelow(index.ofQueue(w.queue), w.priority))))
+    return [];
+  const borrowing: ReadonlyMap<string, number> = borrowers ?? NO_BORROWERS;
   const reclaimAny = reclaimOn && reclaim === 'Any';
   /** The mode by which `v` may be taken, if any (the first that allows it). */
   const modeOf = (v: AdmittedWorkload): PreemptionMode | undefined => {
     if (v.queue === w.queue) return withinQueue && v.priority < w.priority ? 'within-queue' : undefined;
-    if (v.demand.resourceClass !== cls || !borrowers.has(v.queue)) return undefined;
+    if (v.demand.resourceClass !== cls || !borrowing.has(v.queue)) return undefined;
     if (reclaimOn && (reclaimAny || v.priority < w.priority)) return 'reclaim';
     return fairOn && v.priority <= w.priority ? 'fair-share' : undefined;
   };
@@ -223,7 +238,7 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
       victim: v,
       mode,
       wasted: (v.demand.gpus * (nowMs - v.admittedMs)) / 1000,
-      share: mode === 'fair-share' ? borrowers.get(v.queue)! : 0,
+      share: mode === 'fair-share' ? borrowing.get(v.queue)! : 0,
     });
   };
   if (index) {
@@ -237,7 +252,7 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
     };
     if (withinQueue) take(w.queue, (p) => p < w.priority);
     const may = (p: number) => reclaimAny || p < w.priority || (fairOn && p === w.priority);
-    for (const q of borrowers.keys()) take(q, may);
+    for (const q of borrowing.keys()) take(q, may);
   } else {
     for (const v of admitted.values()) consider(v);
   }
@@ -269,18 +284,40 @@ export function preemptFor(
   let placement: Extract<GangDecision, { outcome: 'placed' }> | undefined;
   /** The gang's pods, prepared once for all tries (nothing in between changes what preparing reads). */
   let prepared: PreparedPod[] | undefined;
+  const snapshot = engine.snapshot;
+  /**
+   * For a lone pod without a domain, a failed try books nothing and changes nothing; the next try can
+   * only succeed on a node that evictions freed since (unless power headroom may bind at a freed
+   * node's site: its freed draw may open the site's other nodes). These are those nodes, or null when
+   * the next try must search the whole fleet (no failed try yet, such a site touched, or a gang).
+   */
+  let freed: number[] | null = null;
+  const lonePod = !w.gang.domain && w.gang.pods.length === 1;
   for (const c of list) {
     // A borrower stops being a reclaim victim once earlier victims brought its queue to its nominal.
     if (c.mode === 'reclaim' && !ledger.borrowing(c.victim.queue, c.victim.demand.resourceClass)) continue;
     if (c.mode === 'fair-share' && !fairShareAllows(state, w, c.victim)) continue;
-    removed.push({ candidate: c, allocations: evict(state, c.victim) });
+    const allocations = evict(state, c.victim);
+    removed.push({ candidate: c, allocations });
+    if (freed) {
+      for (const a of allocations) {
+        const i = snapshot.indexOf(a.binding.node);
+        if (i < 0 || snapshot.powerMayReject(i)) {
+          freed = null;
+          break;
+        }
+        freed.push(i);
+      }
+    }
     if (ledger.check(w.queue, w.demand)) continue;
     prepared ??= w.gang.pods.map((p) => engine.prepare(p));
+    if (freed && !engine.fitsAny(prepared[0]!, freed)) continue;
     const d = placeQuietly(engine, w.gang, prepared);
     if (d) {
       placement = d;
       break;
     }
+    freed = lonePod ? [] : null;
   }
   if (!placement) {
     for (let i = removed.length - 1; i >= 0; i--) reinstate(state, removed[i]!);

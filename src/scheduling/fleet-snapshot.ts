@@ -232,6 +232,8 @@ export class FleetSnapshot {
     { pod: BindablePod; binding: Binding; nodeIndex: number; hard: boolean }
   >();
   readonly #hardwareKey: string[];
+  /** Per site, 1 when the power filter may reject one of its nodes (powerMayReject; built on first use). */
+  #sitePowerBinds: Uint8Array | undefined;
 
   constructor(input: FleetSnapshotInput) {
     for (const t of input.tenants ?? []) this.#tenants.set(t.metadata.name, t.spec);
@@ -556,6 +558,31 @@ export class FleetSnapshot {
     this.#setMutableAttributes(i, node);
     this.nodeStaticVersion[i]!++;
     this.nodeChangeLog.push(i);
+  }
+
+  /**
+   * Whether the power-headroom filter may ever reject a node of node i's site: false for a node
+   * without a site, and for a site whose budget covers its idle draw plus every GPU at its node's
+   * highest TDP (a pod adds at most that per GPU it uses, whole, fractional or MIG), with a watt to
+   * spare against rounding. Static: power and sites are hardware (changing them rebuilds).
+   */
+  powerMayReject(i: number): boolean {
+    const site = this.nodeSite[i]!;
+    if (site < 0) return false;
+    if (this.#sitePowerBinds === undefined) {
+      const peak = Float64Array.from(this.siteIdleW);
+      for (let n = 0; n < this.size; n++) {
+        const s = this.nodeSite[n]!;
+        if (s < 0) continue;
+        const start = this.fleet.gpuStart[n]!;
+        const count = this.fleet.gpuCount[n]!;
+        let tdp = 0;
+        for (let g = start; g < start + count; g++) tdp = Math.max(tdp, this.gpuTdpW[g]!);
+        peak[s]! += tdp * count;
+      }
+      this.#sitePowerBinds = Uint8Array.from(peak, (w, s) => (w + 1 > this.siteBudgetW[s]! ? 1 : 0));
+    }
+    return this.#sitePowerBinds[site] === 1;
   }
 
   /** Bound pods by id. */

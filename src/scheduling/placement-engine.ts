@@ -124,6 +124,27 @@ export class PlacementEngine {
     return this.#search(pod, restrict, within) ? this.#book(pod, this.#plan(pod)) : null;
   }
 
+  /**
+   * Whether the pod passes every filter on one of `nodes` now; nothing is scored or booked. A caller
+   * that knows the pod fitted nowhere and that only these nodes changed since (node-local state:
+   * a changed site power draw reaches every node of the site) learns whether a full search can
+   * succeed without walking the index.
+   */
+  fitsAny(pod: PreparedPod, nodes: readonly number[]): boolean {
+    pod.sig.refresh();
+    const cycle = this.#cycle;
+    cycle.begin(pod, null);
+    const filters = this.filters;
+    scan: for (let k = 0; k < nodes.length; k++) {
+      const i = nodes[k]!;
+      if (pod.sig.mask[i] === 0) continue;
+      cycle.choiceNode = -1;
+      for (let f = 0; f < filters.length; f++) if (filters[f]!.filter(cycle, i) !== 0) continue scan;
+      return true;
+    }
+    return false;
+  }
+
   /** Fills the top-K candidates; false when no node passes every filter. */
   #search(pod: PreparedPod, restrict: Uint8Array | null, within: readonly number[] | undefined): boolean {
     pod.sig.refresh();
