@@ -256,14 +256,63 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
   } else {
     for (const v of admitted.values()) consider(v);
   }
-  return out.sort(
-    (a, b) =>
-      a.wasted - b.wasted ||
-      a.victim.priority - b.victim.priority ||
-      b.share - a.share ||
-      b.victim.admittedMs - a.victim.admittedMs ||
-      b.victim.seq - a.victim.seq,
-  );
+  return out;
+}
+
+/** Preemption order: least waste, lower priority, higher share, latest admitted, latest submitted. */
+const byPreemptionOrder = (a: Candidate, b: Candidate) =>
+  a.wasted - b.wasted ||
+  a.victim.priority - b.victim.priority ||
+  b.share - a.share ||
+  b.victim.admittedMs - a.victim.admittedMs ||
+  b.victim.seq - a.victim.seq;
+
+/**
+ * The candidates in preemption order, one at a time. A plan usually ends a few candidates in (placed,
+ * or every borrower brought back to its nominal: see preemptFor), so a heap, built in linear time,
+ * stands in for sorting them all. byPreemptionOrder is a strict total order (seq is unique), so the
+ * heap yields exactly the sorted order; were a share not finite (a comparison could be NaN), the
+ * list is sorted as before.
+ */
+class CandidateOrder {
+  readonly #items: Candidate[];
+  readonly #heap: boolean;
+  #taken = 0;
+
+  constructor(items: Candidate[]) {
+    this.#items = items;
+    this.#heap = items.every((c) => Number.isFinite(c.share));
+    if (!this.#heap) items.sort(byPreemptionOrder);
+    else for (let i = (items.length >> 1) - 1; i >= 0; i--) this.#siftDown(i, items.length);
+  }
+
+  next(): Candidate | undefined {
+    const items = this.#items;
+    if (!this.#heap) return items[this.#taken++];
+    const n = items.length - this.#taken;
+    if (n <= 0) return undefined;
+    // The heap occupies the front; each taken candidate leaves a slot at the back.
+    const top = items[0]!;
+    this.#taken++;
+    items[0] = items[n - 1]!;
+    this.#siftDown(0, n - 1);
+    return top;
+  }
+
+  #siftDown(i: number, n: number): void {
+    const items = this.#items;
+    const item = items[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && byPreemptionOrder(items[r]!, items[l]!) < 0 ? r : l;
+      if (byPreemptionOrder(items[c]!, item) >= 0) break;
+      items[i] = items[c]!;
+      i = c;
+    }
+    items[i] = item;
+  }
 }
 
 /**
@@ -293,10 +342,32 @@ export function preemptFor(
    */
   let freed: number[] | null = null;
   const lonePod = !w.gang.domain && w.gang.pods.length === 1;
+  // A borrower stops being a reclaim victim once earlier victims brought its queue to its nominal,
+  // and evictions only lower usage, so it never borrows again in this plan. Once every queue with
+  // reclaim candidates left has stopped and no candidate of another mode is left, the rest would all
+  // be skipped: the plan stops there.
+  const reclaimLeft = new Map<string, number>();
+  let othersLeft = 0;
   for (const c of list) {
-    // A borrower stops being a reclaim victim once earlier victims brought its queue to its nominal.
+    if (c.mode === 'reclaim') reclaimLeft.set(c.victim.queue, (reclaimLeft.get(c.victim.queue) ?? 0) + 1);
+    else othersLeft++;
+  }
+  const cls = w.demand.resourceClass;
+  const exhausted = () => {
+    if (othersLeft > 0) return false;
+    for (const [q, left] of reclaimLeft) if (left > 0 && ledger.borrowing(q, cls)) return false;
+    return true;
+  };
+  const order = new CandidateOrder(list);
+  let evicted = false;
+  for (let c = order.next(); c !== undefined; c = order.next()) {
+    if (evicted && exhausted()) break;
+    evicted = false;
+    if (c.mode === 'reclaim') reclaimLeft.set(c.victim.queue, reclaimLeft.get(c.victim.queue)! - 1);
+    else othersLeft--;
     if (c.mode === 'reclaim' && !ledger.borrowing(c.victim.queue, c.victim.demand.resourceClass)) continue;
     if (c.mode === 'fair-share' && !fairShareAllows(state, w, c.victim)) continue;
+    evicted = true;
     const allocations = evict(state, c.victim);
     removed.push({ candidate: c, allocations });
     if (freed) {
