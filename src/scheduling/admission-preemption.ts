@@ -193,7 +193,7 @@ function holdsBelow(byPriority: ReadonlyMap<number, unknown> | undefined, priori
  * queue that does not borrow now cannot start to while victims are evicted, so its workloads would be
  * skipped anyway).
  */
-function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Candidate[] {
+function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Candidates {
   const spec = state.config.queues.get(w.queue)!;
   const withinQueue = spec.preemption.withinQueue === 'LowerPriority';
   const cls = w.demand.resourceClass;
@@ -219,7 +219,7 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
   // Most workloads that do not fit have no victim at all: nothing below their priority in their
   // queue and no borrower; they return before anything is allocated for the scan.
   if (borrowers === undefined && !(withinQueue && (!index || holdsBelow(index.ofQueue(w.queue), w.priority))))
-    return [];
+    return NO_CANDIDATES;
   const borrowing: ReadonlyMap<string, number> = borrowers ?? NO_BORROWERS;
   const reclaimAny = reclaimOn && reclaim === 'Any';
   /** The mode by which `v` may be taken, if any (the first that allows it). */
@@ -229,17 +229,15 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
     if (reclaimOn && (reclaimAny || v.priority < w.priority)) return 'reclaim';
     return fairOn && v.priority <= w.priority ? 'fair-share' : undefined;
   };
-  const out: Candidate[] = [];
+  const out: Candidates = { victims: [], modes: [], wasted: [], shares: [] };
   const consider = (v: AdmittedWorkload) => {
     if (v.admittedMs >= nowMs || v.key === w.preempted?.by || !preemptible(v, nowMs)) return;
     const mode = modeOf(v);
     if (mode === undefined) return;
-    out.push({
-      victim: v,
-      mode,
-      wasted: (v.demand.gpus * (nowMs - v.admittedMs)) / 1000,
-      share: mode === 'fair-share' ? borrowing.get(v.queue)! : 0,
-    });
+    out.victims.push(v);
+    out.modes.push(mode);
+    out.wasted.push((v.demand.gpus * (nowMs - v.admittedMs)) / 1000);
+    out.shares.push(mode === 'fair-share' ? borrowing.get(v.queue)! : 0);
   };
   if (index) {
     const take = (queue: string, may: (priority: number) => boolean) => {
@@ -259,59 +257,85 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
   return out;
 }
 
-/** Preemption order: least waste, lower priority, higher share, latest admitted, latest submitted. */
-const byPreemptionOrder = (a: Candidate, b: Candidate) =>
-  a.wasted - b.wasted ||
-  a.victim.priority - b.victim.priority ||
-  b.share - a.share ||
-  b.victim.admittedMs - a.victim.admittedMs ||
-  b.victim.seq - a.victim.seq;
+/**
+ * A plan's candidates, unordered, as parallel arrays: most are never taken (see CandidateOrder), so
+ * a Candidate object is made only for those that are.
+ */
+interface Candidates {
+  readonly victims: AdmittedWorkload[];
+  readonly modes: PreemptionMode[];
+  readonly wasted: number[];
+  readonly shares: number[];
+}
+
+const NO_CANDIDATES: Candidates = { victims: [], modes: [], wasted: [], shares: [] };
 
 /**
- * The candidates in preemption order, one at a time. A plan usually ends a few candidates in (placed,
- * or every borrower brought back to its nominal: see preemptFor), so a heap, built in linear time,
- * stands in for sorting them all. byPreemptionOrder is a strict total order (seq is unique), so the
- * heap yields exactly the sorted order; were a share not finite (a comparison could be NaN), the
- * list is sorted as before.
+ * The candidates in preemption order (least waste, lower priority, higher share, latest admitted,
+ * latest submitted), one at a time. A plan usually ends a few candidates in (placed, or every
+ * borrower brought back to its nominal: see preemptFor), so a heap, built in linear time, stands in
+ * for sorting them all. The order is a strict total order (seq is unique), so the heap yields exactly
+ * the sorted order; were a share not finite (a comparison could be NaN), the list is sorted instead.
  */
 class CandidateOrder {
-  readonly #items: Candidate[];
+  readonly #c: Candidates;
+  /** Candidate indices: a heap in its first `#left` slots, or the sorted order. */
+  readonly #at: number[];
   readonly #heap: boolean;
-  #taken = 0;
+  #left: number;
 
-  constructor(items: Candidate[]) {
-    this.#items = items;
-    this.#heap = items.every((c) => Number.isFinite(c.share));
-    if (!this.#heap) items.sort(byPreemptionOrder);
-    else for (let i = (items.length >> 1) - 1; i >= 0; i--) this.#siftDown(i, items.length);
+  constructor(c: Candidates) {
+    this.#c = c;
+    const n = c.victims.length;
+    this.#at = Array.from({ length: n }, (_, i) => i);
+    this.#left = n;
+    this.#heap = c.shares.every(Number.isFinite);
+    if (!this.#heap) this.#at.sort((a, b) => this.#compare(a, b));
+    else for (let i = (n >> 1) - 1; i >= 0; i--) this.#siftDown(i, n);
   }
 
   next(): Candidate | undefined {
-    const items = this.#items;
-    if (!this.#heap) return items[this.#taken++];
-    const n = items.length - this.#taken;
-    if (n <= 0) return undefined;
-    // The heap occupies the front; each taken candidate leaves a slot at the back.
-    const top = items[0]!;
-    this.#taken++;
-    items[0] = items[n - 1]!;
-    this.#siftDown(0, n - 1);
-    return top;
+    const at = this.#at;
+    const n = this.#left;
+    if (n === 0) return undefined;
+    this.#left--;
+    let i: number;
+    if (!this.#heap) i = at[at.length - n]!;
+    else {
+      i = at[0]!;
+      at[0] = at[n - 1]!;
+      this.#siftDown(0, n - 1);
+    }
+    const c = this.#c;
+    return { victim: c.victims[i]!, mode: c.modes[i]!, wasted: c.wasted[i]!, share: c.shares[i]! };
+  }
+
+  #compare(a: number, b: number): number {
+    const { victims, wasted, shares } = this.#c;
+    const x = victims[a]!;
+    const y = victims[b]!;
+    return (
+      wasted[a]! - wasted[b]! ||
+      x.priority - y.priority ||
+      shares[b]! - shares[a]! ||
+      y.admittedMs - x.admittedMs ||
+      y.seq - x.seq
+    );
   }
 
   #siftDown(i: number, n: number): void {
-    const items = this.#items;
-    const item = items[i]!;
+    const at = this.#at;
+    const item = at[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && byPreemptionOrder(items[r]!, items[l]!) < 0 ? r : l;
-      if (byPreemptionOrder(items[c]!, item) >= 0) break;
-      items[i] = items[c]!;
+      const c = r < n && this.#compare(at[r]!, at[l]!) < 0 ? r : l;
+      if (this.#compare(at[c]!, item) >= 0) break;
+      at[i] = at[c]!;
       i = c;
     }
-    items[i] = item;
+    at[i] = item;
   }
 }
 
@@ -327,7 +351,7 @@ export function preemptFor(
 ): { placement: Extract<GangDecision, { outcome: 'placed' }>; preemptions: Preemption[] } | undefined {
   if (w.preemptionPolicy === 'Never') return undefined;
   const list = candidates(state, w, nowMs);
-  if (list.length === 0) return undefined;
+  if (list.victims.length === 0) return undefined;
   const { ledger, engine } = state;
   const removed: Removed[] = [];
   let placement: Extract<GangDecision, { outcome: 'placed' }> | undefined;
@@ -348,10 +372,11 @@ export function preemptFor(
   // be skipped: the plan stops there.
   const reclaimLeft = new Map<string, number>();
   let othersLeft = 0;
-  for (const c of list) {
-    if (c.mode === 'reclaim') reclaimLeft.set(c.victim.queue, (reclaimLeft.get(c.victim.queue) ?? 0) + 1);
+  list.modes.forEach((mode, i) => {
+    const q = list.victims[i]!.queue;
+    if (mode === 'reclaim') reclaimLeft.set(q, (reclaimLeft.get(q) ?? 0) + 1);
     else othersLeft++;
-  }
+  });
   const cls = w.demand.resourceClass;
   const exhausted = () => {
     if (othersLeft > 0) return false;

@@ -46,6 +46,8 @@ export class PodPreparer {
   readonly #signatures = new Map<string, ConstraintSignature>();
   readonly #prepared = new WeakMap<PodRequest, Prepared>();
   readonly #maxSignatures: number;
+  /** The key last moved to the back of #signatures (its most recently used). */
+  #latest: string | undefined;
 
   constructor(snapshot: FleetSnapshot, maxSignatures = 512) {
     this.#snapshot = snapshot;
@@ -62,6 +64,11 @@ export class PodPreparer {
 
   #signature(key: string, spec: SignatureSpec): ConstraintSignature {
     let sig = this.#signatures.get(key);
+    if (sig && key === this.#latest) {
+      // Already the most recent (a run of pods of one signature): the LRU order stands.
+      sig.refresh();
+      return sig;
+    }
     if (sig) {
       // Map order is recency order: move the hit to the back.
       this.#signatures.delete(key);
@@ -72,6 +79,7 @@ export class PodPreparer {
       }
     }
     this.#signatures.set(key, sig);
+    this.#latest = key;
     sig.refresh();
     return sig;
   }
