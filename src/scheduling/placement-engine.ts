@@ -353,6 +353,7 @@ export class PlacementEngine {
     const s = this.snapshot;
     const cycle = this.#cycle;
     cycle.begin(pod, restrict);
+    const filters = this.filters;
     const staticCounts = new Array<number>(STATIC_REASONS.length).fill(0);
     const dynamicCounts = new Array<number>(DYNAMIC_REASONS.length).fill(0);
     let couldFitEmpty = false;
@@ -362,8 +363,8 @@ export class PlacementEngine {
         continue;
       }
       if (!couldFitEmpty && fitsEmptyNode(s, pod, i)) couldFitEmpty = true;
-      for (const f of this.filters) {
-        const code = f.filter(cycle, i);
+      for (let f = 0; f < filters.length; f++) {
+        const code = filters[f]!.filter(cycle, i);
         if (code !== 0) {
           dynamicCounts[code]!++;
           break;
