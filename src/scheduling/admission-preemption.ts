@@ -222,37 +222,41 @@ function candidates(state: AdmissionState, w: QueuedWorkload, nowMs: number): Ca
     return NO_CANDIDATES;
   const borrowing: ReadonlyMap<string, number> = borrowers ?? NO_BORROWERS;
   const reclaimAny = reclaimOn && reclaim === 'Any';
-  /** The mode by which `v` may be taken, if any (the first that allows it). */
-  const modeOf = (v: AdmittedWorkload): PreemptionMode | undefined => {
-    if (v.queue === w.queue) return withinQueue && v.priority < w.priority ? 'within-queue' : undefined;
-    if (v.demand.resourceClass !== cls || !borrowing.has(v.queue)) return undefined;
-    if (reclaimOn && (reclaimAny || v.priority < w.priority)) return 'reclaim';
-    return fairOn && v.priority <= w.priority ? 'fair-share' : undefined;
+  /** The mode by which a workload of a borrowing queue at `priority` may be taken, if any. */
+  const borrowerMode = (priority: number): PreemptionMode | undefined => {
+    if (reclaimOn && (reclaimAny || priority < w.priority)) return 'reclaim';
+    return fairOn && priority <= w.priority ? 'fair-share' : undefined;
   };
+  const by = w.preempted?.by;
   const out: Candidates = { victims: [], modes: [], wasted: [], shares: [] };
-  const consider = (v: AdmittedWorkload) => {
-    if (v.admittedMs >= nowMs || v.key === w.preempted?.by || !preemptible(v, nowMs)) return;
-    const mode = modeOf(v);
-    if (mode === undefined) return;
+  const add = (v: AdmittedWorkload, mode: PreemptionMode, share: number) => {
+    if (v.admittedMs >= nowMs || v.key === by || !preemptible(v, nowMs)) return;
     out.victims.push(v);
     out.modes.push(mode);
     out.wasted.push((v.demand.gpus * (nowMs - v.admittedMs)) / 1000);
-    out.shares.push(mode === 'fair-share' ? borrowing.get(v.queue)! : 0);
+    out.shares.push(share);
   };
   if (index) {
-    const take = (queue: string, may: (priority: number) => boolean) => {
+    // The mode depends on the queue and the priority only (and, outside w's queue, on the class).
+    const take = (queue: string, own: boolean) => {
       const byPriority = index.ofQueue(queue);
       if (!byPriority) return;
       for (const [priority, bucket] of byPriority) {
-        if (!may(priority)) continue;
-        for (const v of bucket.values()) consider(v);
+        const mode = own ? (priority < w.priority ? 'within-queue' : undefined) : borrowerMode(priority);
+        if (mode === undefined) continue;
+        const share = mode === 'fair-share' ? borrowing.get(queue)! : 0;
+        for (const v of bucket.values()) if (own || v.demand.resourceClass === cls) add(v, mode, share);
       }
     };
-    if (withinQueue) take(w.queue, (p) => p < w.priority);
-    const may = (p: number) => reclaimAny || p < w.priority || (fairOn && p === w.priority);
-    for (const q of borrowing.keys()) take(q, may);
+    if (withinQueue) take(w.queue, true);
+    for (const q of borrowing.keys()) take(q, false);
   } else {
-    for (const v of admitted.values()) consider(v);
+    for (const v of admitted.values()) {
+      let mode: PreemptionMode | undefined;
+      if (v.queue === w.queue) mode = withinQueue && v.priority < w.priority ? 'within-queue' : undefined;
+      else if (v.demand.resourceClass === cls && borrowing.has(v.queue)) mode = borrowerMode(v.priority);
+      if (mode !== undefined) add(v, mode, mode === 'fair-share' ? borrowing.get(v.queue)! : 0);
+    }
   }
   return out;
 }
