@@ -804,10 +804,8 @@ function bumpUnit(
   const next = (m.get(unit) ?? 0) + delta;
   if (next <= 0) m.delete(unit);
   else m.set(unit, next);
-  if (m.size === 0) {
-    maps[slot] = undefined;
-    return -1;
-  }
+  // An emptied map stays for the slot's next pod (binds and releases come and go all the time).
+  if (m.size === 0) return -1;
   return m.size === 1 ? m.keys().next().value! : -2;
 }
 
