@@ -312,7 +312,7 @@ export function admitCycle(state: AdmissionState, now: Date): CycleDecisions {
    * leave the snapshot's lists in another order.
    */
   function tryPreempt(w: QueuedWorkload): ReturnType<typeof preemptFor> {
-    const key = `${w.queue}\u0000${w.priority}\u0000${w.preemptionPolicy}\u0000${w.preempted?.by ?? ''}\u0000${w.demandKey}`;
+    const key = hopelessKey(w);
     const pool = ledger.versionOf(w.queue);
     if (hopeless.get(key) === pool) return undefined;
     const ledgerAt = ledger.version;
@@ -454,6 +454,21 @@ function siftDown<T>(heap: T[], i: number, less: (a: T, b: T) => boolean): void 
     i = c;
   }
   heap[i] = item;
+}
+
+/**
+ * The key under which tryPreempt remembers a hopeless preemption: queue, priority, policy, preemptor
+ * history and demand. Kept per workload object (they are replaced, never mutated), so a workload
+ * tried every cycle builds and hashes its key once.
+ */
+const hopelessKeys = new WeakMap<QueuedWorkload, string>();
+function hopelessKey(w: QueuedWorkload): string {
+  let key = hopelessKeys.get(w);
+  if (key === undefined) {
+    key = `${w.queue}\u0000${w.priority}\u0000${w.preemptionPolicy}\u0000${w.preempted?.by ?? ''}\u0000${w.demandKey}`;
+    hopelessKeys.set(w, key);
+  }
+  return key;
 }
 
 /**
