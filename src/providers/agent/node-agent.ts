@@ -225,16 +225,26 @@ export class NodeAgent {
       'Ready',
       `agent on ${this.#o.hardware.hostname}: ${running} pod${running === 1 ? '' : 's'} running${utilization}`,
       gpu?.powerDrawWatts,
+      gpu?.gpus.length ? [...gpu.gpus] : undefined,
     );
   }
 
   /** Writes the node's status conditionally on the version last seen; on a conflict reads and retries once. */
-  async #writeStatus(state: NodeStatus['state'], message: string, powerDrawWatts?: number): Promise<void> {
+  async #writeStatus(
+    state: NodeStatus['state'],
+    message: string,
+    powerDrawWatts?: number,
+    accelerators?: NodeStatus['accelerators'],
+  ): Promise<void> {
     const { http, node, clock } = this.#o;
     for (let attempt = 0; attempt < 2; attempt++) {
       const previous = this.#node?.status as NodeStatus | undefined;
-      // A power figure is this beat's or none: a stale one would outlive the GPUs that drew it.
-      const { powerDrawWatts: _stale, ...kept } = previous ?? ({} as Partial<NodeStatus>);
+      // Power and utilisation are this beat's or none: a stale figure would outlive the GPUs that drew it.
+      const {
+        powerDrawWatts: _stale,
+        accelerators: _staleGpus,
+        ...kept
+      } = previous ?? ({} as Partial<NodeStatus>);
       const status: NodeStatus = {
         ...kept,
         // A drain is someone's decision; a heartbeat only says the node is alive.
@@ -242,6 +252,7 @@ export class NodeAgent {
         lastHeartbeat: clock.now().toISOString(),
         message,
         ...(powerDrawWatts !== undefined && { powerDrawWatts }),
+        ...(accelerators !== undefined && { accelerators }),
       };
       const response = await http.request('PUT', apiPaths.nodeStatus(node), {
         json: {

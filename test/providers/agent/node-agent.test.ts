@@ -78,11 +78,12 @@ describe('the node agent', () => {
       dataDir: join(dataDir, node),
       clock: systemClock,
       hardware: await recordedHardware(options.machine ?? 'no-gpu'),
-      // nvidia-smi's power and utilisation query on the recorded DGX: four GPUs busy, four idle.
+      // nvidia-smi's power, utilisation and memory query on the recorded DGX: four GPUs busy, four idle.
       run: async () =>
-        Array.from({ length: 8 }, (_, i) => `${i}, ${i < 4 ? 96 : 0}, ${i < 4 ? '650.25' : '70.00'}`).join(
-          '\n',
-        ),
+        Array.from(
+          { length: 8 },
+          (_, i) => `${i}, ${i < 4 ? 96 : 0}, ${i < 4 ? '650.25' : '70.00'}, ${i < 4 ? 40960 : 0}`,
+        ).join('\n'),
       heartbeatMs: options.heartbeatMs ?? 100,
       killGraceMs: 200,
       onError: () => {},
@@ -117,10 +118,14 @@ describe('the node agent', () => {
 
   it('reports its GPUs’ power draw and utilisation with each heartbeat', async () => {
     await started('dgx-2', { machine: 'dgx-h100' });
-    expect((await nodeOf('dgx-2')).status).toMatchObject({
+    const status = (await nodeOf('dgx-2')).status;
+    expect(status).toMatchObject({
       powerDrawWatts: 2881,
       message: expect.stringMatching(/GPU utilisation 48% over 8 GPUs$/),
     });
+    expect(status.accelerators).toHaveLength(8);
+    expect(status.accelerators[0]).toEqual({ index: 0, utilization: 0.96, memoryUsedBytes: 40960 * 2 ** 20 });
+    expect(status.accelerators[7]).toEqual({ index: 7, utilization: 0, memoryUsedBytes: 0 });
   });
 
   it('heartbeats: lastHeartbeat moves forward every interval', async () => {
