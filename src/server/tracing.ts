@@ -9,7 +9,8 @@
 import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-const tracer = trace.getTracer('strata');
+/** Taken again whenever the global provider changes: a tracer stays bound to the provider it came from. */
+let tracer = trace.getTracer('strata');
 let enabled = false;
 
 /** Starts exporting spans when the environment names an OTLP endpoint; the returned function flushes and stops. */
@@ -29,11 +30,13 @@ export async function startTracing(
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
   });
   trace.setGlobalTracerProvider(provider);
+  tracer = trace.getTracer('strata');
   enabled = true;
   return async () => {
     enabled = false;
     await provider.shutdown();
     trace.disable();
+    tracer = trace.getTracer('strata');
   };
 }
 
