@@ -57,6 +57,7 @@ import {
 } from '../scheduling/admission-state.js';
 import { FleetSnapshot } from '../scheduling/fleet-snapshot.js';
 import { type Allocation, PlacementEngine } from '../scheduling/placement-engine.js';
+import { withSpan } from '../server/tracing.js';
 import { FencedError, NotFoundError, RevisionGoneError, StaleVersionError } from '../store/errors.js';
 import type { Fence, Store } from '../store/store.js';
 import type { Controller } from './controller.js';
@@ -127,7 +128,12 @@ export function admissionController(options: AdmissionControllerOptions): Contro
             const onlyIfChanged = !forced;
             forced = false;
             lastRoundMs = performance.now();
-            if ((await shell.round(clock.now(), onlyIfChanged)) === 'fenced') stopped = true;
+            const outcome = await withSpan(
+              'admission.round',
+              { 'strata.admission.only_if_changed': onlyIfChanged },
+              () => shell.round(clock.now(), onlyIfChanged),
+            );
+            if (outcome === 'fenced') stopped = true;
           } while (again && !stopped);
         } catch (error) {
           report(error);

@@ -31,8 +31,11 @@ afterAll(async () => {
   await new Promise((resolve) => collector.close(resolve));
 });
 
-async function withPlane(fn: (plane: TestPlane) => Promise<void>): Promise<void> {
-  const plane = await startTestPlane();
+async function withPlane(
+  fn: (plane: TestPlane) => Promise<void>,
+  options: Parameters<typeof startTestPlane>[0] = {},
+): Promise<void> {
+  const plane = await startTestPlane(options);
   try {
     await fn(plane);
   } finally {
@@ -60,5 +63,26 @@ describe('startTracing', () => {
     const body = traces.map((t) => t.body).join('\n');
     expect(body).toContain('GET /apis/strata.dev/v1alpha1/:plural');
     expect(body).toContain('strata-test');
+  });
+
+  it('exports a span per admission round (a scheduling cycle)', async () => {
+    received.length = 0;
+    const stop = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    await withPlane(
+      async (plane) => {
+        // The admission controller runs a round as soon as it leads, then one per commit or interval.
+        await plane.call('POST', '/apis/strata.dev/v1alpha1/queues', {
+          body: { apiVersion: 'strata.dev/v1alpha1', kind: 'Queue', metadata: { name: 'traced' }, spec: {} },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      },
+      { admission: true },
+    );
+    await stop!();
+    const body = received
+      .filter((r) => r.path === '/v1/traces')
+      .map((t) => t.body)
+      .join('\n');
+    expect(body).toContain('"admission.round"');
   });
 });
