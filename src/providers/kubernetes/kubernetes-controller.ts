@@ -17,9 +17,10 @@ import type { ApiObject } from '../../model/object.js';
 import type { WorkloadSpec } from '../../model/scheduling.js';
 import type { Clock } from '../../runtime/clock.js';
 import { onCommitsThrottled } from '../../runtime/commit-throttle.js';
-import { FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
+import { FencedError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
 import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
+import { writeNodeStatus } from '../node-status-write.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
 import type { JobToleration } from './job-manifests.js';
@@ -248,20 +249,13 @@ class KubernetesProviderShell {
   }
 
   async #writeNodeStatus(node: ApiObject, status: NodeStatus): Promise<void> {
-    try {
-      await this.store.write(
-        {
-          requestId: `${SUBJECT}-${this.fence.epoch}-${++this.#seq}`,
-          subject: { name: SUBJECT },
-          verb: 'update-status',
-          fence: this.fence,
-        },
-        (tx) =>
-          tx.updateStatus({ kind: 'Node', name: node.metadata.name }, status, node.metadata.resourceVersion),
-      );
-    } catch (error) {
-      // The node changed or went since it was read: the next refresh reads it again.
-      if (!(error instanceof StaleVersionError || error instanceof NotFoundError)) throw error;
-    }
+    // A node that changed or went since it was read is read again on the next refresh.
+    await writeNodeStatus(
+      this.store,
+      { subject: SUBJECT, requestId: `${SUBJECT}-${this.fence.epoch}-${++this.#seq}`, fence: this.fence },
+      node.metadata.name,
+      status,
+      node.metadata.resourceVersion,
+    );
   }
 }

@@ -4,12 +4,14 @@
  * node lifecycle and admission see a live node. Deposed or stopped, its pods are stopped: only the
  * leader's machine runs local work.
  */
+
 import type { Controller } from '../../controllers/controller.js';
 import type { NodeStatus } from '../../model/fleet.js';
 import type { Clock } from '../../runtime/clock.js';
-import { FencedError, NotFoundError, StaleVersionError } from '../../store/errors.js';
+import { FencedError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
 import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
+import { writeNodeStatus } from '../node-status-write.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
 import { LocalProcessRuntime } from './local-process-runtime.js';
@@ -94,17 +96,11 @@ async function heartbeat(
     lastHeartbeat: clock.now().toISOString(),
     message: 'the control plane runs this node’s pods as local processes',
   };
-  try {
-    await store.write(
-      {
-        requestId: `local-heartbeat-${fence.epoch}-${beat}`,
-        subject: { name: SUBJECT },
-        verb: 'update-status',
-        fence,
-      },
-      (tx) => tx.updateStatus({ kind: 'Node', name: node }, status, current.metadata.resourceVersion),
-    );
-  } catch (error) {
-    if (!(error instanceof StaleVersionError || error instanceof NotFoundError)) throw error;
-  }
+  await writeNodeStatus(
+    store,
+    { subject: SUBJECT, requestId: `local-heartbeat-${fence.epoch}-${beat}`, fence },
+    node,
+    status,
+    current.metadata.resourceVersion,
+  );
 }

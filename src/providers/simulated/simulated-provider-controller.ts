@@ -22,9 +22,10 @@ import type { ClusterSpec, NodeSpec, NodeStatus } from '../../model/fleet.js';
 import type { ApiObject } from '../../model/object.js';
 import type { Clock } from '../../runtime/clock.js';
 import { onCommitsThrottled } from '../../runtime/commit-throttle.js';
-import { FencedError, StaleVersionError } from '../../store/errors.js';
+import { FencedError } from '../../store/errors.js';
 import type { Fence, Store } from '../../store/store.js';
 import { holdsBooking, incrementalWorkloadPort } from '../incremental-workload-port.js';
+import { writeNodeStatus } from '../node-status-write.js';
 import type { PodLaunch, PodRuntime } from '../pod-launch.js';
 import { storeWorkloadPort } from '../workload-port.js';
 import { WorkloadRunner } from '../workload-runner.js';
@@ -279,20 +280,13 @@ class SimulatedProviderShell {
   }
 
   async #writeStatus(node: ApiObject, status: NodeStatus): Promise<void> {
-    try {
-      await this.store.write(
-        {
-          requestId: `${SUBJECT}-${this.fence.epoch}-${++this.#seq}`,
-          subject: { name: SUBJECT },
-          verb: 'update-status',
-          fence: this.fence,
-        },
-        (tx) =>
-          tx.updateStatus({ kind: 'Node', name: node.metadata.name }, status, node.metadata.resourceVersion),
-      );
-    } catch (error) {
-      // An agent that reported in since the list wins: the node is then not a twin.
-      if (!(error instanceof StaleVersionError)) throw error;
-    }
+    // An agent that reported in since the list wins: the node is then not a twin.
+    await writeNodeStatus(
+      this.store,
+      { subject: SUBJECT, requestId: `${SUBJECT}-${this.fence.epoch}-${++this.#seq}`, fence: this.fence },
+      node.metadata.name,
+      status,
+      node.metadata.resourceVersion,
+    );
   }
 }
