@@ -14,6 +14,7 @@
  * - Its **fair share** of the pool is its effective weight / Σ effective weights of the pool's
  *   queues: the part of P[k] equal weighted shares would give it.
  */
+import { parseQuantity } from '../../../src/model/quantity.js';
 import type { Cohort, Queue, ResourceAmounts, Workload } from './objects.js';
 import { HOLDING_PHASES } from './objects.js';
 
@@ -53,27 +54,11 @@ export interface CohortNode {
   readonly queues: readonly QueueShare[];
 }
 
-const SUFFIX: Readonly<Record<string, number>> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-};
-
 /** A quantity as the API returns it ("500m", "64Gi", 8) in base units (cores, bytes). */
 export function quantity(value: number | string): number {
   if (typeof value === 'number') return value;
-  const match = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(value.trim());
-  const factor = match ? SUFFIX[match[2]!] : undefined;
-  return match && factor !== undefined ? Number(match[1]) * factor : Number.NaN;
+  const parsed = parseQuantity(value);
+  return parsed.ok ? parsed.value : Number.NaN;
 }
 
 /** A Queue's amounts per dimension, keyed as the admission controller books them. */
