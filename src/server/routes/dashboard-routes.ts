@@ -19,6 +19,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRecord } from '../../governance/audit/audit-event.js';
+import { auditMatches } from '../../governance/audit/audit-search.js';
 import { ChainVerifier } from '../../governance/audit/chain.js';
 import { authorize } from '../../governance/auth/rbac.js';
 import { ApiError } from '../api-error.js';
@@ -127,7 +128,7 @@ export function registerDashboardRoutes(
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
       throw ApiError.badRequest('limit', `must be a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
     }
-    const matches = auditMatcher(query);
+    const matches = auditMatches(query);
     // Newest first, the last `limit` matches: a ring of them while the chain is read in order.
     const newest: AuditRecord[] = [];
     let matched = 0;
@@ -187,45 +188,6 @@ async function requireAuditReader(ctx: AppContext, request: Parameters<AppContex
       () => ApiError.notFound('audit trail not found'),
     );
   }
-}
-
-/**
- * Which records a search keeps: each given field (`subject`, `verb`, `kind`, `object` as
- * project/name, `q` over the whole record's text) is a case-insensitive substring; all must hold.
- */
-export function auditMatcher(
-  query: Readonly<Record<string, string | undefined>>,
-): (r: AuditRecord) => boolean {
-  const needle = (key: string) => query[key]?.trim().toLowerCase() || undefined;
-  const subject = needle('subject');
-  const verb = needle('verb');
-  const kind = needle('kind');
-  const object = needle('object');
-  const q = needle('q');
-  const has = (text: string | undefined, part: string | undefined) =>
-    part === undefined || (text ?? '').toLowerCase().includes(part);
-  return (r) =>
-    has(r.subject.name, subject) &&
-    has(r.verb, verb) &&
-    has(r.object.kind, kind) &&
-    has([r.object.project, r.object.name].filter(Boolean).join('/'), object) &&
-    has(
-      [
-        r.seq,
-        r.time,
-        r.subject.name,
-        r.verb,
-        r.object.kind,
-        r.object.project,
-        r.object.name,
-        r.outcome,
-        r.code,
-        r.reason,
-      ]
-        .filter((x) => x !== undefined)
-        .join(' '),
-      q,
-    );
 }
 
 /**
