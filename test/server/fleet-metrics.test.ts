@@ -38,9 +38,11 @@ async function scrapeUntil(ready: (text: string) => boolean): Promise<string> {
 
 describe('/metrics with the demo fleet', () => {
   it('counts the demo admissions as placement decisions, each with an admission latency sample', async () => {
-    const text = await scrapeUntil((t) => (sample(t, 'strata_placement_decisions_total') ?? 0) >= 4);
+    // llama-8b-finetune, notebook-alice and mistral-7b-eval are admitted at any hour; nightly-embeddings
+    // only inside its Paris night window, so the wall clock decides whether it is a fourth.
+    const text = await scrapeUntil((t) => (sample(t, 'strata_placement_decisions_total') ?? 0) >= 3);
     const decisions = sample(text, 'strata_placement_decisions_total')!;
-    expect(decisions).toBeGreaterThanOrEqual(4);
+    expect(decisions).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'strata_admission_latency_seconds_count')).toBe(decisions);
     expect(sample(text, 'strata_preemptions_total')).toBe(0);
   });
