@@ -12,26 +12,7 @@ const PAGE = 1000;
  */
 export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/audit/v1/events', async (request, reply) => {
-    const requestCtx = ctx.context(request);
-    const decision = authorize(requestCtx.principal, {
-      verb: 'list',
-      kind: 'AuditEvent',
-      tenancy: 'required',
-    });
-    const clusterWide =
-      requestCtx.principal.grants.some((g) => g.scope.type === 'cluster') &&
-      requestCtx.principal.tenant === undefined;
-    if (!decision.allowed || !clusterWide) {
-      await ctx.resources.deny(
-        requestCtx,
-        'list',
-        { kind: 'AuditEvent' },
-        decision.allowed
-          ? { allowed: false, hidden: false, reason: 'reading the audit trail needs a cluster-wide grant' }
-          : decision,
-        () => ApiError.notFound('audit trail not found'),
-      );
-    }
+    await requireAuditReader(ctx, request);
     const query = request.query as Record<string, string | undefined>;
     const after = query.after === undefined ? 0 : Number(query.after);
     if (!Number.isInteger(after) || after < 0)
@@ -60,4 +41,31 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void
     const last = items[items.length - 1];
     return { items, ...(items.length === limit && last !== undefined && { next: last.seq }) };
   });
+}
+
+/**
+ * Who may read the audit trail (this route and the dashboard's audit routes): `list` on
+ * AuditEvent from a cluster-wide grant, outside any tenant. Anyone else is refused (audited) as if
+ * the trail did not exist.
+ */
+export async function requireAuditReader(
+  ctx: AppContext,
+  request: Parameters<AppContext['context']>[0],
+): Promise<void> {
+  const requestCtx = ctx.context(request);
+  const decision = authorize(requestCtx.principal, { verb: 'list', kind: 'AuditEvent', tenancy: 'required' });
+  const clusterWide =
+    requestCtx.principal.grants.some((g) => g.scope.type === 'cluster') &&
+    requestCtx.principal.tenant === undefined;
+  if (!decision.allowed || !clusterWide) {
+    await ctx.resources.deny(
+      requestCtx,
+      'list',
+      { kind: 'AuditEvent' },
+      decision.allowed
+        ? { allowed: false, hidden: false, reason: 'reading the audit trail needs a cluster-wide grant' }
+        : decision,
+      () => ApiError.notFound('audit trail not found'),
+    );
+  }
 }

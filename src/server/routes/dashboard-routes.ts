@@ -21,9 +21,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRecord } from '../../governance/audit/audit-event.js';
 import { auditMatches } from '../../governance/audit/audit-search.js';
 import { ChainVerifier } from '../../governance/audit/chain.js';
-import { authorize } from '../../governance/auth/rbac.js';
 import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app.js';
+import { requireAuditReader } from './audit-routes.js';
 
 /** dist/web from both dist/server/routes (the built server) and src/server/routes (tests under tsx). */
 export const DASHBOARD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
@@ -168,26 +168,6 @@ export function registerDashboardRoutes(
     }
     return { summary: [], charts: [] };
   });
-}
-
-/** The audit trail's own rule (routes/audit-routes.ts): a cluster-wide grant, outside any tenant. */
-async function requireAuditReader(ctx: AppContext, request: Parameters<AppContext['context']>[0]) {
-  const requestCtx = ctx.context(request);
-  const decision = authorize(requestCtx.principal, { verb: 'list', kind: 'AuditEvent', tenancy: 'required' });
-  const clusterWide =
-    requestCtx.principal.grants.some((g) => g.scope.type === 'cluster') &&
-    requestCtx.principal.tenant === undefined;
-  if (!decision.allowed || !clusterWide) {
-    await ctx.resources.deny(
-      requestCtx,
-      'list',
-      { kind: 'AuditEvent' },
-      decision.allowed
-        ? { allowed: false, hidden: false, reason: 'reading the audit trail needs a cluster-wide grant' }
-        : decision,
-      () => ApiError.notFound('audit trail not found'),
-    );
-  }
 }
 
 /**
