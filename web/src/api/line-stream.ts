@@ -1,15 +1,17 @@
 import type { ApiClient } from './client.js';
 
 /**
- * Follows a response of one JSON value per line (the audit stream), handing over each chunk's
- * complete lines as one batch. `onEnd` runs once when the stream ends or fails; the returned
- * function stops it without calling `onEnd`.
+ * Follows a response of one JSON value per line (the audit stream, a watch), handing over each
+ * chunk's complete lines as one batch; `onItems` may return a reason to end the stream there.
+ * `onEnd` runs once when the stream ends, fails or is ended so; the returned function stops it
+ * without calling `onEnd`.
  */
 export function streamLines<T>(
   client: ApiClient,
   path: string,
-  onItems: (items: T[]) => void,
+  onItems: (items: T[]) => string | undefined,
   onEnd: (reason: string) => void,
+  endedByServer = 'the server ended the stream',
 ): () => void {
   const abort = new AbortController();
   const run = async () => {
@@ -18,12 +20,14 @@ export function streamLines<T>(
     let buffer = '';
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return 'the server ended the stream';
+      if (done) return endedByServer;
       buffer += value;
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       const items = lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
-      if (items.length > 0) onItems(items);
+      if (items.length === 0) continue;
+      const end = onItems(items);
+      if (typeof end === 'string') return end;
     }
   };
   run().then(

@@ -1,4 +1,5 @@
 import type { ApiClient } from './client.js';
+import { streamLines } from './line-stream.js';
 
 export interface WatchEvent<T> {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -19,36 +20,16 @@ export function watchCollection<T>(
   onEvents: (events: WatchEvent<T>[]) => void,
   onEnd: (reason: string) => void,
 ): () => void {
-  const abort = new AbortController();
-  const run = async () => {
-    const response = await client.response(`${path}?watch=true&resourceVersion=${revision}`, {
-      signal: abort.signal,
-    });
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return 'the server ended the watch';
-      buffer += value;
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      const events: WatchEvent<T>[] = [];
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        const event = JSON.parse(line) as { type: string; object: unknown };
-        if (event.type === 'ERROR') return (event.object as { message?: string }).message ?? 'watch error';
-        events.push(event as WatchEvent<T>);
-      }
-      if (events.length > 0) onEvents(events);
-    }
-  };
-  run().then(
-    (reason) => {
-      if (!abort.signal.aborted) onEnd(reason);
+  return streamLines<{ type: string; object: unknown }>(
+    client,
+    `${path}?watch=true&resourceVersion=${revision}`,
+    (items) => {
+      const error = items.find((e) => e.type === 'ERROR');
+      if (error) return (error.object as { message?: string }).message ?? 'watch error';
+      onEvents(items as WatchEvent<T>[]);
+      return undefined;
     },
-    (error: Error) => {
-      if (!abort.signal.aborted) onEnd(error.message);
-    },
+    onEnd,
+    'the server ended the watch',
   );
-  return () => abort.abort();
 }

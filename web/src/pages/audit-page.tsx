@@ -78,12 +78,17 @@ export function AuditPage() {
           last = records[records.length - 1]!.seq;
           setArrived((n) => n + records.length);
           const kept = records.filter(matches).reverse();
-          if (kept.length === 0) return;
-          setResult((r) =>
-            r
-              ? { items: [...kept, ...r.items].slice(0, LIMIT), matched: r.matched + kept.length, head: last }
-              : r,
-          );
+          if (kept.length > 0)
+            setResult((r) =>
+              r
+                ? {
+                    items: [...kept, ...r.items].slice(0, LIMIT),
+                    matched: r.matched + kept.length,
+                    head: last,
+                  }
+                : r,
+            );
+          return undefined;
         },
         () => {
           if (!stopped) timer = setTimeout(() => follow(last), RESTREAM_MS);
